@@ -1,0 +1,235 @@
+"""Losses and activations as plain functions (`import tinygrad_edu.nn.functional as F`).
+
+Everything here is composed from `Tensor` operations, so gradients (and
+gradients of gradients) come from the autodiff core; nothing here has a
+backward of its own to get wrong.
+
+Losses check that prediction and target have exactly the same shape and do
+not broadcast: `(N,)` against `(N, 1)` would silently build an `(N, N)`
+loss, a classic bug, so it raises `ValueError` naming both shapes.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.random import get_generator
+from tinygrad_edu.tensor import Tensor
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _tensor(value: Any) -> Tensor:
+    return value if isinstance(value, Tensor) else Tensor(value)
+
+
+def _target_like(target: Any, prediction: Tensor) -> Tensor:
+    """A target given as a list/ndarray takes the prediction's dtype (no float64 creep)."""
+    if isinstance(target, Tensor):
+        return target
+    return Tensor(np.asarray(target), dtype=prediction.dtype)
+
+
+def _check_reduction(function: str, reduction: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{function}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _check_same_shape(function: str, first: str, first_shape: tuple, second: str, second_shape: tuple) -> None:
+    if tuple(first_shape) != tuple(second_shape):
+        raise ValueError(
+            f"{function}: {first} has shape {tuple(first_shape)} but {second} has shape {tuple(second_shape)}; "
+            f"they must be equal (losses do not broadcast; reshape one, e.g. target.reshape({tuple(first_shape)}))")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+# ----- activations -------------------------------------------------------------
+def relu(x: Any) -> Tensor:
+    """max(x, 0)."""
+    return _tensor(x).relu()
+
+
+def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, negative_slope * x otherwise."""
+    return _tensor(x).leaky_relu(negative_slope)
+
+
+def sigmoid(x: Any) -> Tensor:
+    """1 / (1 + exp(-x))."""
+    return _tensor(x).sigmoid()
+
+
+def tanh(x: Any) -> Tensor:
+    """Hyperbolic tangent."""
+    return _tensor(x).tanh()
+
+
+def softplus(x: Any) -> Tensor:
+    """log(1 + exp(x)), a smooth relu."""
+    return _tensor(x).softplus()
+
+
+def gelu(x: Any) -> Tensor:
+    """Gaussian error linear unit, in the form `Tensor.gelu` documents."""
+    return _tensor(x).gelu()
+
+
+def softmax(x: Any, axis: int = -1, dim: int | None = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along `axis` (`dim` is accepted as PyTorch's name for it)."""
+    return _tensor(x).softmax(axis if dim is None else dim)
+
+
+def log_softmax(x: Any, axis: int = -1, dim: int | None = None) -> Tensor:
+    """x - logsumexp(x) along `axis`, stable for any finite input (`dim` = PyTorch's name)."""
+    return _tensor(x).log_softmax(axis if dim is None else dim)
+
+
+def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
+    """Inverted dropout: in training, zero each element with probability `p` and
+    scale the survivors by 1 / (1 - p), so evaluation needs no rescaling.
+
+    Outside training (or with p = 0) it returns `x` unchanged. Randomness comes
+    from `tinygrad_edu.random.get_generator()` (seed it with `manual_seed`).
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+    x = _tensor(x)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    keep = get_generator().random(x.shape) >= p
+    mask = (keep * (1.0 / (1.0 - p))).astype(x.dtype)
+    return x * mask
+
+
+def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight.T + bias, with `weight` of shape (out_features, in_features)."""
+    out = _tensor(x) @ weight.T
+    return out if bias is None else out + bias
+
+
+# ----- losses ------------------------------------------------------------------
+def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error: reduce((pred - target)^2)."""
+    _check_reduction("mse_loss", reduction)
+    pred = _tensor(pred)
+    target = _target_like(target, pred)
+    _check_same_shape("mse_loss", "pred", pred.shape, "target", target.shape)
+    difference = pred - target
+    return _reduce(difference * difference, reduction)
+
+
+def l1_loss(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error: reduce(|pred - target|)."""
+    _check_reduction("l1_loss", reduction)
+    pred = _tensor(pred)
+    target = _target_like(target, pred)
+    _check_same_shape("l1_loss", "pred", pred.shape, "target", target.shape)
+    return _reduce((pred - target).abs(), reduction)
+
+
+# PyTorch clamps each log in binary_cross_entropy at -100 so that p = 0 or 1 gives
+# a finite loss (100) instead of inf. Here: log(max(p, e^-100)) then max(., -100);
+# the first max keeps log's argument positive (log(0) would warn), the second
+# makes the clamp exact where e^-100 rounds (float32 subnormals).
+_LOG_CLAMP = -100.0
+
+
+def _clamped_log(x: Tensor) -> Tensor:
+    smallest = max(float(np.asarray(math.exp(_LOG_CLAMP), dtype=x.dtype)), float(np.finfo(x.dtype).smallest_subnormal))
+    return x.maximum(smallest).log().maximum(_LOG_CLAMP)
+
+
+def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """-(t log p + (1 - t) log(1 - p)), each log clamped at -100 as PyTorch does.
+
+    `prob` must be probabilities in [0, 1] (e.g. a sigmoid output); on logits
+    use `binary_cross_entropy_with_logits`, which is exact where this clamps.
+    """
+    _check_reduction("binary_cross_entropy", reduction)
+    prob = _tensor(prob)
+    target = _target_like(target, prob)
+    _check_same_shape("binary_cross_entropy", "prob", prob.shape, "target", target.shape)
+    if prob.data.size and (np.min(prob.data) < 0.0 or np.max(prob.data) > 1.0):
+        raise ValueError(
+            "binary_cross_entropy: prob must lie in [0, 1], got values in "
+            f"[{np.min(prob.data)}, {np.max(prob.data)}]; for raw scores use binary_cross_entropy_with_logits")
+    loss = -(target * _clamped_log(prob) + (1.0 - target) * _clamped_log(1.0 - prob))
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """binary_cross_entropy(sigmoid(x), t) computed stably from the logits x.
+
+    Uses max(x, 0) - x t + log(1 + exp(-|x|)): exp only ever sees numbers <= 0,
+    so it neither overflows nor loses the loss for |x| = 1000. max(x, 0) is
+    written (x + |x|) / 2 so that the gradient at exactly x = 0 is the true
+    sigmoid(0) - t = 0.5 - t whatever subgradient |x| uses there.
+    """
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    logits = _tensor(logits)
+    target = _target_like(target, logits)
+    _check_same_shape("binary_cross_entropy_with_logits", "logits", logits.shape, "target", target.shape)
+    magnitude = logits.abs()
+    loss = (logits + magnitude) * 0.5 - logits * target + (-magnitude).softplus()
+    return _reduce(loss, reduction)
+
+
+def _class_indices(function: str, target: Any, batch: int, num_classes: int, logits_shape: tuple) -> np.ndarray:
+    """Validate integer class indices; return them as an int64 ndarray."""
+    indices = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if not np.issubdtype(indices.dtype, np.integer):
+        raise ValueError(
+            f"{function}: target must hold integer class indices, got dtype {indices.dtype}; "
+            "convert with target.astype(np.int64) (or Tensor(target, dtype=np.int64))")
+    if indices.shape != (batch,):
+        raise ValueError(
+            f"{function}: target has shape {indices.shape} but logits have shape {tuple(logits_shape)}; "
+            f"expected one class index per row, shape ({batch},)")
+    out_of_range = (indices < 0) | (indices >= num_classes)
+    if out_of_range.any():
+        position = int(np.argmax(out_of_range))
+        raise ValueError(
+            f"{function}: target[{position}] = {indices[position]} is not a valid class index "
+            f"for {num_classes} classes (expected 0..{num_classes - 1})")
+    return indices.astype(np.int64, copy=False)
+
+
+def nll_loss(log_probs: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood: -log_probs[i, target[i]], for log-probabilities of shape (N, C)."""
+    _check_reduction("nll_loss", reduction)
+    log_probs = _tensor(log_probs)
+    if log_probs.ndim != 2:
+        raise ValueError(f"nll_loss: expected log-probabilities of shape (N, C), got shape {log_probs.shape}")
+    batch, num_classes = log_probs.shape
+    indices = _class_indices("nll_loss", target, batch, num_classes, log_probs.shape)
+    picked = log_probs[np.arange(batch), indices]
+    return _reduce(-picked, reduction)
+
+
+def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy from raw scores `logits` (N, C) and integer class indices (N,).
+
+    = nll_loss(log_softmax(logits), target); log_softmax subtracts the row
+    maximum (log-sum-exp), so it is finite for any finite logits. A float
+    target, an index outside 0..C-1 or a target of the wrong length raises
+    `ValueError`.
+    """
+    _check_reduction("cross_entropy", reduction)
+    logits = _tensor(logits)
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: expected logits of shape (N, C), got shape {logits.shape}")
+    batch, num_classes = logits.shape
+    indices = _class_indices("cross_entropy", target, batch, num_classes, logits.shape)
+    log_probs = logits.log_softmax(axis=1)
+    return _reduce(-log_probs[np.arange(batch), indices], reduction)

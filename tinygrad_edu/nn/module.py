@@ -1,0 +1,377 @@
+"""`Module`: the base class of every layer and model, and safe checkpoints.
+
+A module is any object whose attributes hold its parameters and sub-modules.
+There is no registration step: a *leaf* `Tensor` with `requires_grad=True`
+found in an attribute (directly, or inside a list, tuple or dict, or inside a
+nested module) **is** a parameter. Tensors that are state but not trained
+(BatchNorm's running statistics) are declared with `register_buffer`; they go
+into `state_dict()` but not `parameters()`.
+
+Consequence worth knowing: `p.requires_grad_(False)` makes `p` stop being a
+parameter (it leaves `parameters()` and `state_dict()`); to keep a frozen
+tensor in checkpoints, register it as a buffer.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from tinygrad_edu.tensor import Tensor
+
+
+class StateDictKeyError(KeyError):
+    """Raised by `load_state_dict(strict=True)` for missing or unexpected names.
+
+    A `KeyError` whose message prints as plain text (KeyError normally shows
+    the repr of its argument, which mangles multi-line messages).
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class CheckpointError(ValueError):
+    """Raised by `Module.load` when a file is not a readable checkpoint
+    (truncated, corrupted, not an `.npz`, or holding pickled objects)."""
+
+
+class IncompatibleKeys(NamedTuple):
+    """What `load_state_dict(strict=False)` skipped, as in PyTorch."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _walk(value: Any, name: str, seen: set[int], owner: Module | None,
+          attribute: str | None) -> Iterator[tuple[str, str, Any]]:
+    """Depth-first walk in attribute insertion order, each object once.
+
+    Yields `(kind, dotted_name, object)` with kind "module", "parameter" or
+    "buffer". `owner`/`attribute` say where a tensor was found, because only
+    a tensor stored directly in a module attribute can be a registered buffer.
+    """
+    if id(value) in seen:
+        return
+    if isinstance(value, Tensor):
+        if value.requires_grad and value.is_leaf:
+            kind = "parameter"
+        elif owner is not None and attribute in owner._buffer_names:
+            kind = "buffer"
+        else:
+            return
+        seen.add(id(value))
+        yield kind, name, value
+    elif isinstance(value, Module):
+        seen.add(id(value))
+        yield "module", name, value
+        for child_name, child in vars(value).items():
+            yield from _walk(child, _join(name, child_name), seen, value, child_name)
+    elif isinstance(value, (list, tuple)):
+        seen.add(id(value))
+        for index, item in enumerate(value):
+            yield from _walk(item, _join(name, str(index)), seen, owner, None)
+    elif isinstance(value, dict):
+        seen.add(id(value))
+        for key, item in value.items():
+            yield from _walk(item, _join(name, str(key)), seen, owner, None)
+
+
+class Module:
+    """Base class for layers and models: subclass it and write `forward`.
+
+    >>> import numpy as np
+    >>> from tinygrad_edu import Tensor
+    >>> class Scale(Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.factor = Tensor([2.0], requires_grad=True)   # a parameter
+    ...     def forward(self, x):
+    ...         return x * self.factor
+    >>> [name for name, _ in Scale().named_parameters()]
+    ['factor']
+    """
+
+    # Class-level defaults, so a subclass that forgets super().__init__() still works.
+    training: bool = True
+    _buffer_names: tuple[str, ...] = ()
+
+    def __init__(self) -> None:
+        self.training = True
+
+    # ----- calling -------------------------------------------------------------
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Compute the module's output; subclasses must override it."""
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # ----- discovery -----------------------------------------------------------
+    def register_buffer(self, name: str, tensor: Tensor) -> None:
+        """Store `tensor` as attribute `name`: saved in `state_dict()`, not trained.
+
+        Used for state such as BatchNorm's `running_mean`.
+        """
+        if not isinstance(tensor, Tensor):
+            raise TypeError(f"register_buffer('{name}'): expected a Tensor, got {type(tensor).__name__}")
+        setattr(self, name, tensor)
+        if name not in self._buffer_names:
+            self._buffer_names = self._buffer_names + (name,)
+
+    def _members(self, kind: str) -> Iterator[tuple[str, Any]]:
+        for found_kind, name, value in _walk(self, "", set(), None, None):
+            if found_kind == kind:
+                yield name, value
+
+    def named_parameters(self) -> Iterator[tuple[str, Tensor]]:
+        """Yield `(dotted_name, parameter)` pairs, e.g. `("layers.0.weight", w)`.
+
+        Order is attribute insertion order, depth first; a parameter shared by
+        two attributes appears once, under the first name found.
+        """
+        return self._members("parameter")
+
+    def parameters(self) -> Iterator[Tensor]:
+        """Yield every parameter once (see `named_parameters` for the order)."""
+        return (param for _, param in self.named_parameters())
+
+    def named_buffers(self) -> Iterator[tuple[str, Tensor]]:
+        """Yield `(dotted_name, buffer)` for the tensors registered as buffers."""
+        return self._members("buffer")
+
+    def buffers(self) -> Iterator[Tensor]:
+        """Yield every buffer once."""
+        return (buffer for _, buffer in self.named_buffers())
+
+    def named_modules(self) -> Iterator[tuple[str, Module]]:
+        """Yield `(dotted_name, module)` for this module (name "") and all below it."""
+        return self._members("module")
+
+    def modules(self) -> Iterator[Module]:
+        """Yield this module and every module below it, each once."""
+        return (module for _, module in self.named_modules())
+
+    def children(self) -> Iterator[Module]:
+        """Yield the modules one level below this one."""
+        return (module for name, module in self.named_modules() if name and "." not in name)
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call `fn(module)` on every module (e.g. custom initialisation); return self."""
+        for module in self.modules():
+            fn(module)
+        return self
+
+    # ----- training helpers ----------------------------------------------------
+    def zero_grad(self) -> None:
+        """Set `.grad` of every parameter to None (PyTorch's default, `set_to_none=True`)."""
+        for param in self.parameters():
+            param.grad = None
+
+    def train(self, mode: bool = True) -> Module:
+        """Put this module and all below it in training mode (or eval mode if `mode` is False)."""
+        for module in self.modules():
+            module.training = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: Dropout is the identity, BatchNorm uses its running statistics."""
+        return self.train(False)
+
+    def to(self, dtype: Any) -> Module:
+        """Cast every floating parameter and buffer to `dtype` in place; return self.
+
+        The Tensor objects stay the same (optimizers holding them keep working);
+        gradients are dropped. `model.to(np.float64)` is handy for gradcheck.
+        """
+        dtype = np.dtype(dtype)
+        if not np.issubdtype(dtype, np.floating):
+            raise TypeError(f"Module.to expects a floating dtype, got {dtype}")
+        for _, tensor in self._state_tensors():
+            if np.issubdtype(tensor.data.dtype, np.floating):
+                tensor.data = tensor.data.astype(dtype)
+                tensor.grad = None
+        return self
+
+    def double(self) -> Module:
+        """Cast floating parameters and buffers to float64 (see `to`)."""
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        """Cast floating parameters and buffers to float32 (see `to`)."""
+        return self.to(np.float32)
+
+    # ----- state ---------------------------------------------------------------
+    def _state_tensors(self) -> Iterator[tuple[str, Tensor]]:
+        for kind, name, value in _walk(self, "", set(), None, None):
+            if kind != "module":
+                yield name, value
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Return `{dotted_name: copy of the array}` for every parameter and buffer."""
+        return {name: tensor.data.copy() for name, tensor in self._state_tensors()}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays from `state_dict` into this module's parameters and buffers.
+
+        Everything is validated before anything changes: with `strict=True` a
+        missing or unexpected name raises `StateDictKeyError` (a `KeyError`);
+        a shape mismatch or a dtype that cannot be cast (`same_kind`) raises
+        `ValueError`; on error the module is left exactly as it was. Values are
+        copied into the existing arrays, so tensors keep their identity and dtype.
+        Returns the `(missing_keys, unexpected_keys)` that were skipped.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict expects a mapping of name -> array, got {type(state_dict).__name__}")
+        own = dict(self._state_tensors())
+        missing = [name for name in own if name not in state_dict]
+        unexpected = [name for name in state_dict if name not in own]
+        if strict and (missing or unexpected):
+            lines = [f"load_state_dict for {type(self).__name__} failed (nothing was loaded):"]
+            if missing:
+                lines.append(f"  missing keys: {missing}")
+            if unexpected:
+                lines.append(f"  unexpected keys: {unexpected}")
+            lines.append(f"  the model expects: {list(own)}")
+            raise StateDictKeyError("\n".join(lines))
+
+        arrays: dict[str, np.ndarray] = {}
+        problems = []
+        for name, tensor in own.items():
+            if name not in state_dict:
+                continue
+            array = np.asarray(state_dict[name])
+            if array.shape != tensor.data.shape:
+                problems.append(f"  {name}: checkpoint has shape {array.shape}, model has {tensor.data.shape}")
+            elif not np.can_cast(array.dtype, tensor.data.dtype, casting="same_kind"):
+                problems.append(f"  {name}: cannot cast checkpoint dtype {array.dtype} to model dtype {tensor.data.dtype}")
+            else:
+                arrays[name] = array
+        if problems:
+            raise ValueError("\n".join([f"load_state_dict for {type(self).__name__} failed (nothing was loaded):"]
+                                       + problems))
+        for name, array in arrays.items():
+            own[name].data[...] = array
+        return IncompatibleKeys(missing, unexpected)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write `state_dict()` to `path` as an `.npz` archive, atomically, without pickle.
+
+        The file is exactly `path` (no `.npz` is appended, unlike `np.savez`
+        given a name). It is first written to a temporary file in the same
+        directory, flushed to disk, then renamed over `path` with `os.replace`,
+        so a crash mid-save leaves any previous file whole. Read it back with
+        `load`, or with `np.load(path, allow_pickle=False)`.
+        """
+        path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(path))
+        state = self.state_dict()
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                _write_npz(file, state)
+                file.flush()
+                os.fsync(file.fileno())
+            # mkstemp creates the file 0600; give it the mode a plain open() would.
+            os.chmod(temporary, _default_file_mode(path))
+            os.replace(temporary, path)
+        except BaseException:
+            try:
+                os.unlink(temporary)
+            except FileNotFoundError:
+                pass
+            raise
+        _fsync_directory(directory)
+
+    def load(self, path: str | os.PathLike[str]) -> Module:
+        """Load a checkpoint written by `save` into this module and return the module.
+
+        A missing file raises `FileNotFoundError`; a truncated, corrupted or
+        foreign file raises `CheckpointError` (a `ValueError`) naming the file;
+        mismatched names or shapes raise as in `load_state_dict`. In every error
+        case the module is unchanged.
+        """
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"no checkpoint at {path!r}")
+        try:
+            archive = np.load(path, allow_pickle=False)
+            if isinstance(archive, np.lib.npyio.NpzFile):
+                with archive:
+                    state = {name: archive[name] for name in archive.files}
+        except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, KeyError, RuntimeError,
+                NotImplementedError) as error:
+            raise CheckpointError(f"could not read checkpoint {path!r}: {type(error).__name__}: {error}") from error
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise CheckpointError(f"could not read checkpoint {path!r}: it holds a single array, "
+                                  "not an .npz archive of named arrays")
+        self.load_state_dict(state)
+        return self
+
+    # ----- printing ------------------------------------------------------------
+    def extra_repr(self) -> str:
+        """The text inside the parentheses of this module's repr (override it)."""
+        return ""
+
+    def __repr__(self) -> str:
+        children = [(name, value) for name, value in vars(self).items() if isinstance(value, Module)]
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        for name, child in children:
+            child_text = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {child_text}")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def Parameter(data: Any, dtype: Any = None) -> Tensor:
+    """A trainable tensor: `Tensor(data, requires_grad=True)`.
+
+    There is no separate Parameter class; this helper only exists so code
+    written for PyTorch (`nn.Parameter(...)`) reads the same.
+    """
+    return Tensor(data, requires_grad=True, dtype=dtype)
+
+
+def _write_npz(file: Any, arrays: Mapping[str, np.ndarray]) -> None:
+    """Write arrays into an open binary file in NumPy's `.npz` layout.
+
+    Done by hand rather than with `np.savez(file, **arrays)` because a
+    parameter named `file` or `allow_pickle` would collide with savez's own
+    arguments; the bytes are the same layout `np.load` reads.
+    """
+    with zipfile.ZipFile(file, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, array in arrays.items():
+            with archive.open(name + ".npy", mode="w", force_zip64=True) as member:
+                np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+
+
+def _default_file_mode(path: str) -> int:
+    try:
+        return os.stat(path).st_mode & 0o777  # keep an existing file's permissions
+    except FileNotFoundError:
+        return 0o644
+
+
+def _fsync_directory(directory: str) -> None:
+    """Make the rename itself durable (POSIX); best effort elsewhere."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
