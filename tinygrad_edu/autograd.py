@@ -1,0 +1,583 @@
+"""The autograd machinery: graph nodes, grad modes, the backward walk, anomaly checks.
+
+Every differentiable operation is a `Function` subclass.  Calling
+``SomeOp.apply(*tensors, **kwargs)`` creates one instance of it, called
+``ctx``, which is the node of the computation graph:
+
+* ``forward(ctx, *arrays, **kwargs)`` computes the result on plain NumPy arrays;
+* ``backward(ctx, grad_output)`` gets the gradient of the final output with
+  respect to this op's output (a Tensor) and returns one gradient per input.
+
+Built-in backward rules are written with Tensor operations, so when
+``create_graph=True`` the backward pass is itself recorded and can be
+differentiated again; otherwise it runs under ``no_grad`` and records nothing.
+
+``backward()`` walks the nodes in reverse topological order (computed
+iteratively, so a chain of a million ops needs no recursion), each node's
+gradient complete before its ``backward`` runs, and leaf gradients summed into
+``.grad``.  Gradients of broadcast inputs are summed back to the input's shape
+in one place: `unbroadcast`.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import linecache
+import os
+import sys
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Sequence, Union
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+# Module-level switches read on every op; plain globals keep the hot path cheap.
+_grad_enabled = True
+_anomaly_enabled = False
+
+
+class _Freed:
+    """Marker left in ``ctx.saved`` once backward has released the node's buffers."""
+
+    def __repr__(self) -> str:
+        return "<freed>"
+
+
+FREED = _Freed()
+
+
+class Function:
+    """Base class of every operation; an instance (``ctx``) is one graph node.
+
+    Subclass it to write a custom op, exactly as with ``torch.autograd.Function``:
+
+    >>> import numpy as np
+    >>> from tinygrad_edu import Function, Tensor
+    >>> class Cube(Function):
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x ** 3
+    ...     def backward(ctx, grad_output):
+    ...         x, = ctx.saved_tensors
+    ...         return grad_output * 3 * x ** 2
+    >>> t = Tensor([2.0], requires_grad=True)
+    >>> Cube.apply(t).sum().backward(); t.grad.tolist()
+    [12.0]
+
+    ``forward`` receives the inputs' NumPy arrays (and keyword arguments) and
+    returns an array.  ``backward`` receives the output gradient as a Tensor and
+    returns one gradient per input (a Tensor, an array or ``None``), in order.
+    A gradient may have the broadcast shape; it is summed back to the input's
+    shape by `unbroadcast`.  For a rule that can be differentiated again, write
+    it in Tensor operations on ``ctx.inputs`` (the input Tensors) and
+    ``ctx.output`` (the output as a Tensor of this node).
+
+    Attributes of a node, used by the graph walk and by ``viz``:
+    ``inputs`` (input Tensors in call order, duplicates kept), ``op_name``,
+    ``output_data`` (the array produced), ``needs_input_grad``, and after a
+    backward pass ``grad_output`` and ``grads_to_inputs`` (one per input).
+    """
+
+    op_name = ""  # filled per subclass by __init_subclass__ (class name, lower case)
+
+    inputs: tuple
+    needs_input_grad: tuple
+    output_data: np.ndarray
+    saved: Any = ()
+    grad_output: Any = None
+    grads_to_inputs: Any = None
+    hooks: Any = None          # hooks registered on the (non-leaf) output Tensor
+    retained: Any = None       # weak reference to the output Tensor after retain_grad()
+    created_at: Any = None     # (filename, lineno, function) of user code, in detect_anomaly
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "op_name" not in cls.__dict__:
+            cls.op_name = cls.__name__.lower()
+
+    def forward(ctx, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:  # noqa: N805
+        raise NotImplementedError(f"{type(ctx).__name__} must define forward(ctx, *arrays)")
+
+    def backward(ctx, grad_output: "Tensor") -> Any:  # noqa: N805
+        raise NotImplementedError(f"{type(ctx).__name__} must define backward(ctx, grad_output)")
+
+    def save_for_backward(self, *values: Any) -> None:
+        """Keep values (arrays, Tensors) that ``backward`` will need."""
+        self.saved = values
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What ``save_for_backward`` kept; raises once backward has freed it."""
+        if self.saved is FREED:
+            raise RuntimeError(_SECOND_BACKWARD_MESSAGE.format(op=self.op_name))
+        return self.saved
+
+    @property
+    def output(self) -> "Tensor":
+        """This node's output as a Tensor attached to the node (for differentiable rules)."""
+        from .tensor import Tensor
+        return Tensor._make(self.output_data, self, True)
+
+    @classmethod
+    def apply(cls, *inputs: "Tensor", **kwargs: Any) -> "Tensor":
+        """Run the op on Tensors and, if any input needs a gradient, record the node."""
+        ctx = cls.__new__(cls)
+        ctx.inputs = inputs
+        try:
+            output_data = cls.forward(ctx, *[t.data for t in inputs], **kwargs)
+        except (ValueError, IndexError, TypeError) as error:
+            if not cls.__module__.startswith(__package__ + ".") or getattr(error, "_named", False):
+                raise
+            raise _named_error(ctx, error) from None
+        requires_grad = False
+        if _grad_enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    requires_grad = True
+                    break
+        from .tensor import Tensor  # a cached module lookup after the first call
+        if type(output_data) is not np.ndarray:
+            output_data = np.asarray(output_data)
+        if _anomaly_enabled:
+            ctx.created_at = _user_frame()
+            _check_finite(ctx, output_data, "forward output")
+        if not requires_grad:
+            return Tensor._make(output_data, None, False)
+        ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
+        ctx.output_data = output_data
+        return Tensor._make(output_data, ctx, True)
+
+
+def _named_error(ctx: Function, error: Exception) -> Exception:
+    """NumPy's error from inside a built-in op, re-raised naming the op and its input shapes."""
+    shapes = " and ".join(str(t.shape) for t in ctx.inputs)
+    message = str(error)
+    if "broadcast" in message:
+        text = f"{ctx.op_name}: shapes {shapes} do not broadcast (trailing sizes must be equal or 1)"
+    elif message.startswith(ctx.op_name + ":"):
+        text = message
+    else:
+        text = f"{ctx.op_name} on shape{'s' if len(ctx.inputs) > 1 else ''} {shapes}: {message}"
+    named = type(error)(text)
+    named._named = True  # type: ignore[attr-defined]
+    return named
+
+
+_SECOND_BACKWARD_MESSAGE = (
+    "Trying to backward through the graph a second time (through '{op}'): its saved "
+    "values were freed after the first backward. Pass retain_graph=True to the first "
+    "backward() (or grad()) if you need to backward through it again."
+)
+
+
+# ---------------------------------------------------------------- grad modes
+
+class _GradMode(contextlib.ContextDecorator):
+    """Context manager (and decorator) that sets whether ops record the graph."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._previous: list = []
+
+    def __enter__(self) -> None:
+        global _grad_enabled
+        self._previous.append(_grad_enabled)
+        _grad_enabled = self.enabled
+
+    def __exit__(self, *exc: Any) -> None:
+        global _grad_enabled
+        _grad_enabled = self._previous.pop()
+
+
+def no_grad() -> _GradMode:
+    """Record nothing inside the block (or the decorated function).
+
+    >>> from tinygrad_edu import Tensor, no_grad
+    >>> w = Tensor([1.0], requires_grad=True)
+    >>> with no_grad():
+    ...     y = w * 2
+    >>> y.requires_grad
+    False
+    """
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """Record the graph again inside the block, even within ``no_grad``."""
+    return _GradMode(True)
+
+
+def is_grad_enabled() -> bool:
+    """Whether operations are currently being recorded."""
+    return _grad_enabled
+
+
+# ---------------------------------------------------------------- anomaly detection
+
+class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 (PyTorch's name)
+    """Raise ``FloatingPointError`` at the first op whose forward or backward gives NaN/inf.
+
+    The message names the op and the line of user code that created it.  Slower:
+    every op checks its result, so use it while debugging.
+    """
+
+    def __enter__(self) -> "detect_anomaly":
+        global _anomaly_enabled
+        self._previous = _anomaly_enabled
+        _anomaly_enabled = True
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        global _anomaly_enabled
+        _anomaly_enabled = self._previous
+
+
+def _user_frame() -> Optional[tuple]:
+    """The innermost stack frame outside this package: where the user created the op."""
+    frame = sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return None
+    return (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+
+
+def _describe_origin(ctx: Function) -> str:
+    if ctx.created_at is None:
+        return "created outside detect_anomaly(), so its line is unknown"
+    filename, lineno, function = ctx.created_at
+    code = linecache.getline(filename, lineno).strip()
+    return f"created at {filename}:{lineno} in {function}: {code}"
+
+
+def _check_finite(ctx: Function, array: Any, what: str) -> None:
+    array = np.asarray(array)
+    if np.issubdtype(array.dtype, np.inexact) and not np.isfinite(array).all():
+        kind = "nan" if np.isnan(array).any() else "inf"
+        raise FloatingPointError(
+            f"detect_anomaly: '{ctx.op_name}' produced {kind} in its {what}; "
+            f"the op was {_describe_origin(ctx)}"
+        )
+
+
+# ---------------------------------------------------------------- the backward walk
+
+def unbroadcast(grad: "Tensor", shape: tuple) -> "Tensor":
+    """Sum a gradient of a broadcast result back to the shape of the input.
+
+    d(broadcast_to(x, S))/dx routes each output element back to the element it
+    copied, so the gradient of x is the sum over the broadcast axes.  This is
+    the only place where gradients are unbroadcast.
+    """
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        i + extra for i, size in enumerate(shape) if size == 1 and grad.shape[i + extra] != 1
+    )
+    if axes:
+        grad = grad.sum(axis=axes, keepdim=True)
+    if extra or grad.shape != shape:
+        grad = grad.reshape(shape)
+    return grad
+
+
+def topological_order(root: "Tensor") -> list:
+    """The graph nodes behind ``root`` in forward order (inputs before their users).
+
+    An iterative depth-first search with an explicit stack, so graph depth is
+    limited only by memory.
+    """
+    start = root._ctx
+    if start is None:
+        return []
+    order: list = []
+    visited: set = set()
+    stack: list = [(start, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if node in visited:
+            continue
+        visited.add(node)
+        stack.append((node, True))
+        for tensor in node.inputs:
+            parent = tensor._ctx
+            if parent is not None and parent not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def _as_gradient(value: Any, like: "Tensor", name: str) -> "Tensor":
+    from .tensor import Tensor
+    grad = value if isinstance(value, Tensor) else Tensor(value, dtype=like.dtype)
+    if grad.shape != like.shape:
+        raise ValueError(f"{name} has shape {grad.shape} but the output has shape {like.shape}")
+    return grad
+
+
+def run_backward(
+    roots: Sequence["Tensor"],
+    root_grads: Sequence["Tensor"],
+    retain_graph: bool,
+    create_graph: bool,
+    inputs: Optional[Sequence["Tensor"]] = None,
+) -> Optional[list]:
+    """Backpropagate from ``roots``; accumulate into leaves' ``.grad`` or, given ``inputs``, return their gradients."""
+    global _grad_enabled
+    # Gradients are keyed by node for intermediate tensors and by the Tensor for leaves.
+    pending: dict = {}
+    wanted: dict = {}
+    if inputs is not None:
+        for index, tensor in enumerate(inputs):
+            wanted.setdefault(tensor._ctx if tensor._ctx is not None else tensor, []).append(index)
+    order: list = []
+    seen: set = set()
+    for root, grad in zip(roots, root_grads):
+        key = root._ctx if root._ctx is not None else root
+        pending[key] = pending[key] + grad if key in pending else grad
+        for node in topological_order(root):
+            if node not in seen:
+                seen.add(node)
+                order.append(node)
+    if len(roots) > 1:  # merge several walks into one consistent order
+        order = _merged_order(order)
+    results: list = [None] * (len(inputs) if inputs is not None else 0)
+
+    previous_mode = _grad_enabled
+    _grad_enabled = create_graph
+    try:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            for node in reversed(order):
+                grad_output = pending.pop(node, None)
+                if grad_output is None:
+                    continue
+                if node.saved is FREED:
+                    raise RuntimeError(_SECOND_BACKWARD_MESSAGE.format(op=node.op_name))
+                if node.hooks:
+                    for hook in node.hooks:
+                        replaced = hook(grad_output)
+                        if replaced is not None:
+                            grad_output = _as_gradient(replaced, grad_output, "a hook's return value")
+                if node.retained is not None:
+                    tensor = node.retained()
+                    if tensor is not None:
+                        tensor.grad = grad_output if create_graph else grad_output.detach()
+                if node in wanted:
+                    for index in wanted[node]:
+                        results[index] = grad_output
+                node.grad_output = grad_output
+                grads = node.backward(grad_output)
+                if type(grads) is not tuple:
+                    grads = (grads,) if not isinstance(grads, list) else tuple(grads)
+                if len(grads) != len(node.inputs):
+                    raise RuntimeError(
+                        f"backward of '{node.op_name}' returned {len(grads)} gradients "
+                        f"for {len(node.inputs)} inputs"
+                    )
+                if not retain_graph:
+                    node.saved = FREED
+                delivered = []
+                for tensor, grad, needed in zip(node.inputs, grads, node.needs_input_grad):
+                    if grad is None or not needed:
+                        delivered.append(None)
+                        continue
+                    grad = _to_input_gradient(grad, tensor, node)
+                    if _anomaly_enabled:
+                        _check_finite(node, grad.data, "backward (gradient for one of its inputs)")
+                    delivered.append(grad)
+                    key = tensor._ctx if tensor._ctx is not None else tensor
+                    if key in pending:
+                        pending[key] = pending[key] + grad
+                    else:
+                        pending[key] = grad
+                node.grads_to_inputs = tuple(delivered)
+            # What is left in ``pending`` are the leaves (and roots that are leaves).
+            for tensor, grad in pending.items():
+                if isinstance(tensor, Function):
+                    continue
+                if tensor in wanted:
+                    for index in wanted[tensor]:
+                        results[index] = grad
+                    continue
+                if inputs is None and tensor.requires_grad:
+                    _accumulate_leaf(tensor, grad, create_graph)
+    finally:
+        _grad_enabled = previous_mode
+    return results if inputs is not None else None
+
+
+def _to_input_gradient(grad: Any, tensor: "Tensor", node: Function) -> "Tensor":
+    """Turn what a backward rule returned into a Tensor of the input's shape and dtype."""
+    from .tensor import Tensor
+    if type(grad) is not Tensor:
+        grad = Tensor._make(np.asarray(grad, dtype=tensor.dtype), None, False)
+    if grad.shape != tensor.shape:
+        try:
+            grad = unbroadcast(grad, tensor.shape)
+        except ValueError:
+            raise RuntimeError(
+                f"backward of '{node.op_name}' returned a gradient of shape {grad.shape} "
+                f"for an input of shape {tensor.shape}"
+            ) from None
+    if grad.dtype != tensor.dtype:
+        grad = grad.cast(tensor.dtype)
+    return grad
+
+
+def _accumulate_leaf(tensor: "Tensor", grad: "Tensor", create_graph: bool) -> None:
+    """``tensor.grad += grad`` after the tensor's hooks, without sharing memory with the graph."""
+    from .tensor import Tensor
+    if tensor._hooks:
+        for hook in tensor._hooks:
+            replaced = hook(grad)
+            if replaced is not None:
+                grad = _as_gradient(replaced, grad, "a hook's return value")
+    if create_graph:
+        tensor.grad = grad if tensor.grad is None else tensor.grad + grad
+    elif tensor.grad is None:
+        tensor.grad = Tensor._make(np.array(grad.data, dtype=tensor.dtype, copy=True), None, False)
+    else:
+        tensor.grad = Tensor._make(tensor.grad.data + grad.data, None, False)
+
+
+def _merged_order(nodes: list) -> list:
+    """A single topological order over nodes gathered from several roots."""
+    members = set(nodes)
+    order: list = []
+    visited: set = set()
+    for start in nodes:
+        if start in visited:
+            continue
+        stack: list = [(start, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            if node in visited:
+                continue
+            visited.add(node)
+            stack.append((node, True))
+            for tensor in node.inputs:
+                parent = tensor._ctx
+                if parent is not None and parent in members and parent not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def backward(
+    tensor: "Tensor",
+    gradient: Any = None,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+) -> None:
+    """Implementation of ``Tensor.backward``: see there."""
+    from .tensor import Tensor
+    if not tensor.requires_grad:
+        raise RuntimeError(
+            "backward() called on a tensor that does not require grad: none of the tensors "
+            "it was computed from has requires_grad=True (or it was computed under no_grad())"
+        )
+    if gradient is None:
+        if tensor.data.size != 1:
+            raise RuntimeError(
+                f"grad can be implicitly created only for scalar outputs, but the output has "
+                f"shape {tensor.shape}; call .sum() or .mean() first, or pass gradient= of that shape"
+            )
+        gradient = Tensor._make(np.ones(tensor.shape, dtype=tensor.dtype), None, False)
+    else:
+        gradient = _as_gradient(gradient, tensor, "gradient")
+    run_backward([tensor], [gradient], retain_graph or create_graph, create_graph)
+
+
+def grad(
+    outputs: Union["Tensor", Sequence["Tensor"]],
+    inputs: Union["Tensor", Sequence["Tensor"]],
+    grad_outputs: Any = None,
+    retain_graph: Optional[bool] = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple:
+    """Gradients of ``outputs`` with respect to ``inputs``, returned instead of accumulated.
+
+    >>> from tinygrad_edu import Tensor, grad
+    >>> x = Tensor([3.0], requires_grad=True)
+    >>> (dx,) = grad((x ** 2).sum(), x, create_graph=True)
+    >>> (d2x,) = grad(dx.sum(), x)
+    >>> dx.tolist(), d2x.tolist()
+    ([6.0], [2.0])
+
+    An input that ``outputs`` does not depend on raises, unless
+    ``allow_unused=True`` (then its gradient is ``None``), as in PyTorch.
+    """
+    from .tensor import Tensor
+    output_list = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    input_list = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for name, items in (("outputs", output_list), ("inputs", input_list)):
+        for item in items:
+            if not isinstance(item, Tensor):
+                raise TypeError(f"grad(): {name} must be Tensors, got {type(item).__name__}")
+    for index, tensor in enumerate(input_list):
+        if not tensor.requires_grad:
+            raise RuntimeError(f"grad(): input {index} (shape {tensor.shape}) does not require grad")
+    if grad_outputs is None:
+        grad_outputs = [None] * len(output_list)
+    elif isinstance(grad_outputs, Tensor) or not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(output_list):
+        raise ValueError(f"grad(): {len(grad_outputs)} grad_outputs for {len(output_list)} outputs")
+    root_grads = []
+    for output, given in zip(output_list, grad_outputs):
+        if not output.requires_grad:
+            raise RuntimeError(f"grad(): an output of shape {output.shape} does not require grad")
+        if given is None:
+            if output.data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs, but an output has "
+                    f"shape {output.shape}; pass grad_outputs="
+                )
+            given = Tensor._make(np.ones(output.shape, dtype=output.dtype), None, False)
+        root_grads.append(_as_gradient(given, output, "grad_outputs"))
+    keep = create_graph if retain_graph is None else retain_graph
+    results = run_backward(output_list, root_grads, keep, create_graph, inputs=input_list)
+    assert results is not None
+    for index, result in enumerate(results):
+        if result is None and not allow_unused:
+            raise RuntimeError(
+                f"grad(): input {index} (shape {input_list[index].shape}) was not used to compute "
+                "the outputs; pass allow_unused=True to get None for it"
+            )
+    return tuple(results)
+
+
+def graph_nodes(roots: Iterable["Tensor"]) -> Iterator[Function]:
+    """Every node behind the given tensors, each once (forward order per root)."""
+    seen: set = set()
+    for root in roots:
+        for node in topological_order(root):
+            if node not in seen:
+                seen.add(node)
+                yield node
+
+
+def hook_on(tensor: "Tensor", hook: Callable) -> Callable[[], None]:
+    """Register ``hook`` on a tensor's gradient; returns a function that removes it."""
+    if tensor._ctx is None:
+        if tensor._hooks is None:
+            tensor._hooks = []
+        hooks = tensor._hooks
+    else:
+        if tensor._ctx.hooks is None:
+            tensor._ctx.hooks = []
+        hooks = tensor._ctx.hooks
+    hooks.append(hook)
+    return functools.partial(_remove_hook, hooks, hook)
+
+
+def _remove_hook(hooks: list, hook: Callable) -> None:
+    if hook in hooks:
+        hooks.remove(hook)

@@ -1,0 +1,7 @@
+"""The primitive operations, grouped by family.
+
+Each primitive is a `Function` with its forward (NumPy) and backward (Tensor
+operations, so it can be differentiated again) side by side.  Everything else
+the Tensor offers (mean, softmax, conv2d, ...) is composed from these.
+"""
+from . import elementwise, matmul, movement, reduce, window  # noqa: F401

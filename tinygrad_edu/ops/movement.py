@@ -1,0 +1,104 @@
+"""Movement primitives: they rearrange, copy or select elements and never change a value."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function, unbroadcast
+
+
+class Reshape(Function):
+    """d reshape(a)/da: the gradient reshaped back to a's shape."""
+
+    def forward(ctx, a, shape=()):
+        return a.reshape(shape)
+
+    def backward(ctx, grad_output):
+        return grad_output.reshape(ctx.inputs[0].shape)
+
+
+class Permute(Function):
+    """d permute(a, order)/da: the gradient permuted by the inverse order."""
+
+    def forward(ctx, a, order=()):
+        ctx.order = order
+        return np.transpose(a, order)
+
+    def backward(ctx, grad_output):
+        return grad_output.permute(*np.argsort(ctx.order).tolist())
+
+
+class Expand(Function):
+    """d broadcast_to(a, S)/da: each output element came from one input element, so sum over the broadcast axes."""
+
+    def forward(ctx, a, shape=()):
+        return np.broadcast_to(a, shape)
+
+    def backward(ctx, grad_output):
+        return unbroadcast(grad_output, ctx.inputs[0].shape)
+
+
+class Pad(Function):
+    """d pad(a)/da: the gradient with the padding sliced off."""
+
+    def forward(ctx, a, pad_width=(), value=0.0):
+        ctx.pad_width = pad_width
+        return np.pad(a, pad_width, mode="constant", constant_values=value)
+
+    def backward(ctx, grad_output):
+        index = tuple(slice(before, before + size) for (before, _), size in zip(ctx.pad_width, ctx.inputs[0].shape))
+        return grad_output[index]
+
+
+def is_basic_index(index: tuple) -> bool:
+    """True when the index has only ints, slices, None and Ellipsis (so no element is picked twice)."""
+    for item in index:
+        if not (item is None or item is Ellipsis or isinstance(item, (slice, int, np.integer))):
+            return False
+    return True
+
+
+class GetItem(Function):
+    """d a[index]/da: the gradient scattered back to the positions it was read from, summed where an index repeats."""
+
+    def forward(ctx, a, index=()):
+        ctx.index = index
+        return a[index]
+
+    def backward(ctx, grad_output):
+        return ScatterAdd.apply(grad_output, shape=ctx.inputs[0].shape, index=ctx.index)
+
+
+class ScatterAdd(Function):
+    """zeros(shape) with ``g`` added at ``index`` (the backward of GetItem); d/dg = g[index]."""
+
+    op_name = "scatter_add"
+
+    def forward(ctx, g, shape=(), index=()):
+        ctx.index = index
+        out = np.zeros(shape, dtype=g.dtype)
+        if is_basic_index(index):
+            out[index] = g
+        else:
+            np.add.at(out, index, g)
+        return out
+
+    def backward(ctx, grad_output):
+        return grad_output[ctx.index]
+
+
+class Cat(Function):
+    """d cat(a_1..a_n)/da_i: the slice of the gradient where a_i was placed."""
+
+    def forward(ctx, *arrays, axis=0):
+        ctx.axis = axis
+        return np.concatenate(arrays, axis=axis)
+
+    def backward(ctx, grad_output):
+        grads = []
+        start = 0
+        lead = (slice(None),) * ctx.axis
+        for tensor, needed in zip(ctx.inputs, ctx.needs_input_grad):
+            stop = start + tensor.shape[ctx.axis]
+            grads.append(grad_output[lead + (slice(start, stop),)] if needed else None)
+            start = stop
+        return tuple(grads)

@@ -1,0 +1,77 @@
+"""Reduction primitives: sum and max/min over axes (mean, var, logsumexp, softmax are composed from them)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd import Function
+
+
+class AxisError(IndexError, ValueError):
+    """An axis out of range for the tensor (both an IndexError and a ValueError, like NumPy's)."""
+
+
+def normalize_axes(axis, ndim: int, op: str):
+    """``axis`` (None, an int or a tuple of ints, negatives from the end) as a sorted tuple, validated."""
+    if axis is None:
+        return tuple(range(ndim))
+    items = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    try:
+        items = tuple(items)
+    except TypeError:
+        raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}") from None
+    axes = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
+            raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= item < max(ndim, 1) or (ndim == 0 and item not in (0, -1)):
+            raise AxisError(
+                f"{op}: axis {item} is out of range for a tensor with {ndim} dimension"
+                f"{'s' if ndim != 1 else ''} (valid: {-ndim} to {ndim - 1})"
+            )
+        axes.append(int(item) % ndim if ndim else 0)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
+    return tuple(sorted(axes)) if ndim else ()
+
+
+def kept_shape(shape: tuple, axes: tuple) -> tuple:
+    """The shape of a reduction with keepdim=True."""
+    return tuple(1 if i in axes else size for i, size in enumerate(shape))
+
+
+class Sum(Function):
+    """d sum(a)/da = 1 for every element: the gradient is broadcast back over the reduced axes."""
+
+    def forward(ctx, a, axes=(), keepdim=False):
+        ctx.axes = axes
+        return np.sum(a, axis=axes, keepdims=keepdim)
+
+    def backward(ctx, grad_output):
+        shape = ctx.inputs[0].shape
+        return grad_output.reshape(kept_shape(shape, ctx.axes)).expand(*shape)
+
+
+class Max(Function):
+    """d max(a)/da = 1/k at each of the k elements equal to the maximum (ties split equally), else 0."""
+
+    reduce = staticmethod(np.max)
+
+    def forward(ctx, a, axes=(), keepdim=False):
+        ctx.axes = axes
+        if a.size == 0:
+            raise ValueError(f"{ctx.op_name}: cannot reduce an empty tensor of shape {a.shape}")
+        return ctx.reduce(a, axis=axes, keepdims=keepdim)
+
+    def backward(ctx, grad_output):
+        from ..tensor import Tensor
+        data = ctx.inputs[0].data
+        shape = kept_shape(data.shape, ctx.axes)
+        winners = data == ctx.output_data.reshape(shape)
+        share = winners / winners.sum(axis=ctx.axes, keepdims=True)
+        return grad_output.reshape(shape) * Tensor._make(share.astype(data.dtype), None, False)
+
+
+class Min(Max):
+    """d min(a)/da = 1/k at each of the k elements equal to the minimum (ties split equally), else 0."""
+
+    reduce = staticmethod(np.min)

@@ -1,0 +1,36 @@
+"""Sliding windows (im2col) and their adjoint, the primitives behind conv2d and pooling."""
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from ..autograd import Function
+
+
+class Windows(Function):
+    """(N, C, H, W) -> (N, C, OH, OW, KH, KW) patches; d/da sums each patch gradient back where the patch was read (`Fold`)."""
+
+    def forward(ctx, a, kernel=(1, 1), stride=(1, 1)):
+        ctx.kernel, ctx.stride = kernel, stride
+        view = sliding_window_view(a, kernel, axis=(2, 3))
+        return view[:, :, :: stride[0], :: stride[1]]
+
+    def backward(ctx, grad_output):
+        return Fold.apply(grad_output, shape=ctx.inputs[0].shape, kernel=ctx.kernel, stride=ctx.stride)
+
+
+class Fold(Function):
+    """Patches (N, C, OH, OW, KH, KW) summed into an (N, C, H, W) image; the adjoint of `Windows`, so d/dg = Windows(grad)."""
+
+    def forward(ctx, g, shape=(), kernel=(1, 1), stride=(1, 1)):
+        ctx.kernel, ctx.stride = kernel, stride
+        out = np.zeros(shape, dtype=g.dtype)
+        out_h, out_w = g.shape[2], g.shape[3]
+        stride_h, stride_w = stride
+        for i in range(kernel[0]):
+            for j in range(kernel[1]):
+                out[:, :, i: i + stride_h * out_h: stride_h, j: j + stride_w * out_w: stride_w] += g[:, :, :, :, i, j]
+        return out
+
+    def backward(ctx, grad_output):
+        return Windows.apply(grad_output, kernel=ctx.kernel, stride=ctx.stride)

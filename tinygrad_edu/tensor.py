@@ -1,0 +1,849 @@
+"""The Tensor: an n-dimensional array that remembers how it was computed.
+
+Every operation on Tensors creates a graph node (a `Function` instance) that
+keeps its inputs, so ``loss.backward()`` can walk the graph backwards and apply
+the chain rule.  The primitives live in ``ops/`` by family; this file holds
+the user-facing methods, the operator sugar and the composite ops that are
+built from primitives (mean, var, softmax, conv2d, ...), which need no
+backward of their own.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import weakref
+from typing import Any, Callable, Iterator, Optional, Sequence, Union
+
+import numpy as np
+
+from . import autograd
+from .ops.elementwise import (
+    Abs, Add, Cast, Clip, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Relu, Sigmoid, Softplus, Sqrt, Sub,
+    Tanh, Where,
+)
+from .ops.matmul import MatMul
+from .ops.movement import Cat, Expand, GetItem, Pad, Permute, Reshape
+from .ops.reduce import AxisError, Max, Min, Sum, kept_shape, normalize_axes
+from .ops.window import Windows
+from .random import get_generator
+
+Axis = Union[None, int, Sequence[int]]
+DEFAULT_DTYPE = np.dtype(np.float32)
+
+
+class DtypeError(TypeError, RuntimeError):
+    """A dtype that cannot do what was asked (a TypeError; also a RuntimeError, as PyTorch raises)."""
+
+
+def _to_array(data: Any, dtype: Any) -> np.ndarray:
+    """Validate and convert what the user gave ``Tensor()`` (always a copy)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray):
+        array = data
+    elif isinstance(data, (bool, numbers.Number, np.generic, list, tuple)):
+        if isinstance(data, complex):
+            raise TypeError("Tensor() does not support complex numbers")
+        try:
+            array = np.array(data)
+        except ValueError as error:
+            raise ValueError(f"Tensor(): the nested lists are ragged (rows of different lengths): {error}") from None
+    else:
+        raise TypeError(
+            f"Tensor() expects a number, a (nested) list, a NumPy array or a Tensor, got {type(data).__name__}"
+        )
+    kind = array.dtype.kind
+    if kind == "O":
+        try:
+            array = array.astype(np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"Tensor(): data holds non-numeric values: {data!r:.80}") from None
+    elif kind not in "biuf":
+        raise TypeError(f"Tensor(): data of dtype {array.dtype} is not numeric: {data!r:.80}")
+    if dtype is not None:
+        target = np.dtype(dtype)
+        if target.kind not in "biuf":
+            raise TypeError(f"Tensor(): dtype must be a numeric NumPy dtype, got {target}")
+    elif array.dtype.kind == "f" and isinstance(data, np.ndarray):
+        target = array.dtype
+    else:
+        target = DEFAULT_DTYPE
+    return np.array(array, dtype=target, copy=True)
+
+
+class _HookHandle:
+    """Returned by `Tensor.register_hook`; ``remove()`` unregisters the hook."""
+
+    def __init__(self, remove: Callable[[], None]) -> None:
+        self.remove = remove
+
+
+class Tensor:
+    """An n-dimensional array that records the operations made on it.
+
+    >>> x = Tensor([[1.0, 2.0]], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> x.grad
+    Tensor([[2., 4.]])
+
+    ``data`` is a Python number, a (nested) list, a NumPy array or a Tensor; it
+    is copied.  A floating array keeps its dtype; anything else becomes
+    float32 unless ``dtype`` says otherwise.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "__weakref__")
+    # Make NumPy defer to Tensor in mixed expressions: ndarray * Tensor -> Tensor.__rmul__.
+    __array_priority__ = 1000
+
+    data: np.ndarray
+    grad: Optional["Tensor"]
+    requires_grad: bool
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self.requires_grad = False
+        self._ctx = None
+        self._hooks = None
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _make(data: np.ndarray, ctx: Any, requires_grad: bool) -> "Tensor":
+        """Wrap an array without validation or copy: the per-op path."""
+        tensor = _new_tensor(Tensor)
+        tensor.data = data
+        tensor.grad = None
+        tensor.requires_grad = requires_grad
+        tensor._ctx = ctx
+        tensor._hooks = None
+        return tensor
+
+    # ------------------------------------------------------------ factories
+
+    @staticmethod
+    def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """A tensor of zeros: ``Tensor.zeros(2, 3)`` or ``Tensor.zeros((2, 3))``."""
+        return Tensor(np.zeros(_shape_arg(shape, "zeros")), requires_grad, dtype or DEFAULT_DTYPE)
+
+    @staticmethod
+    def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """A tensor of ones: ``Tensor.ones(2, 3)`` or ``Tensor.ones((2, 3))``."""
+        return Tensor(np.ones(_shape_arg(shape, "ones")), requires_grad, dtype or DEFAULT_DTYPE)
+
+    @staticmethod
+    def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """A tensor of ``shape`` filled with ``value``."""
+        return Tensor(np.full(_shape_arg((shape,), "full"), value), requires_grad, dtype or DEFAULT_DTYPE)
+
+    @staticmethod
+    def eye(n: int, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """The n x n identity matrix."""
+        return Tensor(np.eye(_shape_arg((n,), "eye")[0]), requires_grad, dtype or DEFAULT_DTYPE)
+
+    @staticmethod
+    def arange(start: float, stop: Optional[float] = None, step: float = 1, dtype: Any = None,
+               requires_grad: bool = False) -> "Tensor":
+        """Evenly spaced values in [start, stop) (``arange(n)`` counts from 0), float32 by default."""
+        if step == 0:
+            raise ValueError("arange: step must not be zero")
+        values = np.arange(start, stop, step) if stop is not None else np.arange(start)
+        return Tensor(values, requires_grad, dtype or DEFAULT_DTYPE)
+
+    @staticmethod
+    def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """Uniform samples in [0, 1); reproducible after `tinygrad_edu.manual_seed`."""
+        return Tensor(get_generator().random(_shape_arg(shape, "rand")), requires_grad, dtype or DEFAULT_DTYPE)
+
+    @staticmethod
+    def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """Standard normal samples; reproducible after `tinygrad_edu.manual_seed`."""
+        return Tensor(get_generator().standard_normal(_shape_arg(shape, "randn")), requires_grad,
+                      dtype or DEFAULT_DTYPE)
+
+    # ------------------------------------------------------------ attributes and conversion
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def T(self) -> "Tensor":  # noqa: N802 (NumPy's name)
+        """All axes reversed, as NumPy's ``.T`` (the transpose of a matrix)."""
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user made (not computed by a recorded op)."""
+        return self._ctx is None
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return self.data.size
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def item(self) -> Any:
+        """The single value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item(): only a one-element tensor converts to a number, this one has shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        """The values as (nested) Python lists."""
+        return self.data.tolist()
+
+    def cast(self, dtype: Any) -> "Tensor":
+        """The values in another dtype; the gradient is cast back."""
+        dtype = np.dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        return Cast.apply(self, dtype=dtype)
+
+    def float(self) -> "Tensor":
+        """Cast to float32."""
+        return self.cast(np.float32)
+
+    def double(self) -> "Tensor":
+        """Cast to float64."""
+        return self.cast(np.float64)
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Iterator["Tensor"]:
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def any(self) -> bool:
+        """True if any element is nonzero."""
+        return bool(self.data.any())
+
+    def all(self) -> bool:
+        """True if every element is nonzero."""
+        return bool(self.data.all())
+
+    __hash__ = object.__hash__  # by identity, though == is elementwise
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="Tensor(", threshold=200)
+        extras = []
+        if self.data.dtype != DEFAULT_DTYPE:
+            extras.append(f"dtype={self.data.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{self._ctx.op_name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"Tensor({body}{''.join(', ' + extra for extra in extras)})"
+
+    # ------------------------------------------------------------ autograd
+
+    def backward(self, gradient: Any = None, retain_graph: bool = False, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``.grad`` of every leaf with ``requires_grad``.
+
+        Without ``gradient`` the tensor must hold one element.  The graph's saved
+        values are freed afterwards unless ``retain_graph``; ``create_graph``
+        records the backward pass so the gradients can be differentiated again.
+        """
+        autograd.backward(self, gradient, retain_graph, create_graph)
+
+    def detach(self) -> "Tensor":
+        """The same values (shared memory), cut from the graph."""
+        return Tensor._make(self.data, None, False)
+
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        """Set ``requires_grad`` on a leaf in place; returns self."""
+        if flag and self.data.dtype.kind != "f":
+            raise DtypeError(
+                f"only floating-point tensors can require gradients, this one has dtype {self.dtype}; "
+                "pass dtype=np.float32 (or float64)"
+            )
+        if not flag and self._ctx is not None:
+            raise RuntimeError("requires_grad_(False) on a computed tensor: use .detach() instead")
+        self.requires_grad = bool(flag)
+        return self
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (sets ``.grad`` to None)."""
+        self.grad = None
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this intermediate tensor after backward (leaves always keep it)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        if self._ctx is not None:
+            self._ctx.retained = weakref.ref(self)
+
+    def register_hook(self, hook: Callable[["Tensor"], Optional["Tensor"]]) -> _HookHandle:
+        """Call ``hook(grad)`` with the gradient flowing into this tensor; a returned Tensor replaces it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        return _HookHandle(autograd.hook_on(self, hook))
+
+    # ------------------------------------------------------------ arithmetic
+
+    def __add__(self, other: Any) -> "Tensor":
+        return Add.apply(self, other if type(other) is Tensor else _operand(other, self))
+
+    def __radd__(self, other: Any) -> "Tensor":
+        return Add.apply(_operand(other, self), self)
+
+    def __sub__(self, other: Any) -> "Tensor":
+        return Sub.apply(self, other if type(other) is Tensor else _operand(other, self))
+
+    def __rsub__(self, other: Any) -> "Tensor":
+        return Sub.apply(_operand(other, self), self)
+
+    def __mul__(self, other: Any) -> "Tensor":
+        return Mul.apply(self, other if type(other) is Tensor else _operand(other, self))
+
+    def __rmul__(self, other: Any) -> "Tensor":
+        return Mul.apply(_operand(other, self), self)
+
+    def __truediv__(self, other: Any) -> "Tensor":
+        return Div.apply(self, other if type(other) is Tensor else _operand(other, self))
+
+    def __rtruediv__(self, other: Any) -> "Tensor":
+        return Div.apply(_operand(other, self), self)
+
+    def __pow__(self, other: Any) -> "Tensor":
+        return Pow.apply(self, other if type(other) is Tensor else _operand(other, self))
+
+    def __rpow__(self, other: Any) -> "Tensor":
+        return Pow.apply(_operand(other, self), self)
+
+    def __matmul__(self, other: Any) -> "Tensor":
+        return MatMul.apply(self, other if type(other) is Tensor else _operand(other, self))
+
+    def __rmatmul__(self, other: Any) -> "Tensor":
+        return MatMul.apply(_operand(other, self), self)
+
+    def __neg__(self) -> "Tensor":
+        return Neg.apply(self)
+
+    def __pos__(self) -> "Tensor":
+        return self
+
+    def __abs__(self) -> "Tensor":
+        return Abs.apply(self)
+
+    def __iadd__(self, other: Any) -> "Tensor":
+        return self._in_place(other, Tensor.__add__, np.add, "+=")
+
+    def __isub__(self, other: Any) -> "Tensor":
+        return self._in_place(other, Tensor.__sub__, np.subtract, "-=")
+
+    def __imul__(self, other: Any) -> "Tensor":
+        return self._in_place(other, Tensor.__mul__, np.multiply, "*=")
+
+    def __itruediv__(self, other: Any) -> "Tensor":
+        return self._in_place(other, Tensor.__truediv__, np.divide, "/=")
+
+    def _in_place(self, other: Any, op: Callable, ufunc: np.ufunc, symbol: str) -> "Tensor":
+        """``a op= b``: in place on the data when nothing is recorded, else ``a = a op b``."""
+        other_tensor = other if isinstance(other, Tensor) else _operand(other, self)
+        if autograd.is_grad_enabled() and (self.requires_grad or other_tensor.requires_grad):
+            if self.requires_grad and self._ctx is None:
+                raise RuntimeError(
+                    f"a leaf tensor that requires grad is used in an in-place operation ({symbol}); "
+                    "update parameters inside `with no_grad():` or on `.data`"
+                )
+            return op(self, other_tensor)
+        if not self.data.flags.writeable:
+            self.data = self.data.copy()
+        try:
+            ufunc(self.data, other_tensor.data, out=self.data, casting="same_kind")
+        except (ValueError, TypeError) as error:
+            raise ValueError(
+                f"in-place {symbol}: cannot apply an operand of shape {other_tensor.shape} and dtype "
+                f"{other_tensor.dtype} to a tensor of shape {self.shape} and dtype {self.dtype}: {error}"
+            ) from None
+        return self
+
+    # ------------------------------------------------------------ comparisons (no gradient)
+
+    def _compare(self, other: Any, ufunc: np.ufunc) -> "Tensor":
+        other_data = other.data if isinstance(other, Tensor) else _operand(other, self).data
+        try:
+            return Tensor._make(ufunc(self.data, other_data), None, False)
+        except ValueError:
+            raise ValueError(
+                f"{ufunc.__name__}: shapes {self.shape} and {np.shape(other_data)} do not broadcast"
+            ) from None
+
+    def __lt__(self, other: Any) -> "Tensor":
+        return self._compare(other, np.less)
+
+    def __le__(self, other: Any) -> "Tensor":
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other: Any) -> "Tensor":
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other: Any) -> "Tensor":
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
+        if not isinstance(other, (Tensor, np.ndarray, numbers.Number, list, tuple)):
+            return NotImplemented
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
+        if not isinstance(other, (Tensor, np.ndarray, numbers.Number, list, tuple)):
+            return NotImplemented
+        return self._compare(other, np.not_equal)
+
+    # ------------------------------------------------------------ elementwise math
+
+    def exp(self) -> "Tensor":
+        """e^x.  d/dx = e^x."""
+        return Exp.apply(self)
+
+    def log(self) -> "Tensor":
+        """Natural logarithm.  d/dx = 1/x."""
+        return Log.apply(self)
+
+    def sqrt(self) -> "Tensor":
+        """Square root.  d/dx = 1/(2 sqrt(x)), +inf at 0."""
+        return Sqrt.apply(self)
+
+    def abs(self) -> "Tensor":
+        """|x|.  d/dx = sign(x), 0 at 0."""
+        return Abs.apply(self)
+
+    def relu(self) -> "Tensor":
+        """max(x, 0).  d/dx = 1 for x > 0, else 0 (0 at 0)."""
+        return Relu.apply(self)
+
+    def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
+        """x for x > 0, else negative_slope * x.  d/dx = 1 or negative_slope (negative_slope at 0)."""
+        return Tensor.where(self > 0, self, self * negative_slope)
+
+    def sigmoid(self) -> "Tensor":
+        """1 / (1 + e^-x), finite for any input.  d/dx = s(1 - s)."""
+        return Sigmoid.apply(self)
+
+    def tanh(self) -> "Tensor":
+        """Hyperbolic tangent.  d/dx = 1 - tanh(x)^2."""
+        return Tanh.apply(self)
+
+    def softplus(self) -> "Tensor":
+        """log(1 + e^x), finite for any input.  d/dx = sigmoid(x)."""
+        return Softplus.apply(self)
+
+    def gelu(self) -> "Tensor":
+        """GELU in its tanh approximation (PyTorch's ``approximate="tanh"``), composed from primitives.
+
+        0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); the derivative follows from the chain rule.
+        """
+        inner = (self + self * self * self * 0.044715) * math.sqrt(2.0 / math.pi)
+        return self * 0.5 * (inner.tanh() + 1.0)
+
+    def clip(self, min: Optional[float] = None, max: Optional[float] = None) -> "Tensor":  # noqa: A002
+        """Values limited to [min, max] (either may be None).  d/dx = 1 inside [min, max], else 0."""
+        if min is None and max is None:
+            raise ValueError("clip: give at least one of min and max")
+        if min is not None and max is not None and min > max:
+            raise ValueError(f"clip: min ({min}) is greater than max ({max})")
+        return Clip.apply(self, low=min, high=max)
+
+    clamp = clip
+
+    def maximum(self, other: Any) -> "Tensor":
+        """Elementwise max(self, other); ties split the gradient equally."""
+        return Maximum.apply(self, other if type(other) is Tensor else _operand(other, self))
+
+    def minimum(self, other: Any) -> "Tensor":
+        """Elementwise min(self, other); ties split the gradient equally."""
+        return Minimum.apply(self, other if type(other) is Tensor else _operand(other, self))
+
+    @staticmethod
+    def where(condition: Any, a: Any, b: Any) -> "Tensor":
+        """``a`` where ``condition`` holds, else ``b`` (broadcast together).
+
+        The branch not selected gets exactly zero gradient.  If a branch's own
+        derivative is NaN where it is not selected (``where(x > 0, x.sqrt(), 0)``
+        at x = 0 under second derivatives, or ``where(x > 0, x.log(), 0)``), feed it
+        a safe value there: ``safe = where(x > 0, x, 1); where(x > 0, safe.log(), 0)``
+        (the "double where" trick).
+        """
+        condition = np.asarray(condition.data if isinstance(condition, Tensor) else condition).astype(bool)
+        like = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
+        if like is None:
+            like = Tensor(a)
+        a_tensor = a if isinstance(a, Tensor) else _operand(a, like)
+        b_tensor = b if isinstance(b, Tensor) else _operand(b, like)
+        return Where.apply(a_tensor, b_tensor, condition=condition)
+
+    # ------------------------------------------------------------ reductions
+
+    def sum(self, axis: Axis = None, keepdim: bool = False) -> "Tensor":
+        """Sum over ``axis`` (None: all).  d/dx = 1 for each element."""
+        return Sum.apply(self, axes=normalize_axes(axis, self.ndim, "sum"), keepdim=keepdim)
+
+    def mean(self, axis: Axis = None, keepdim: bool = False) -> "Tensor":
+        """Mean over ``axis`` (None: all), as sum / count."""
+        axes = normalize_axes(axis, self.ndim, "mean")
+        count = math.prod(self.shape[i] for i in axes)
+        if count == 0:
+            raise ValueError(f"mean: cannot average over zero elements (shape {self.shape}, axis {axis})")
+        return Sum.apply(self, axes=axes, keepdim=keepdim) * (1.0 / count)
+
+    def max(self, axis: Axis = None, keepdim: bool = False) -> "Tensor":
+        """Largest value over ``axis``; ties split the gradient equally."""
+        return Max.apply(self, axes=normalize_axes(axis, self.ndim, "max"), keepdim=keepdim)
+
+    def min(self, axis: Axis = None, keepdim: bool = False) -> "Tensor":
+        """Smallest value over ``axis``; ties split the gradient equally."""
+        return Min.apply(self, axes=normalize_axes(axis, self.ndim, "min"), keepdim=keepdim)
+
+    def var(self, axis: Axis = None, keepdim: bool = False, correction: int = 1) -> "Tensor":
+        """Variance sum((x - mean)^2) / (n - correction) (NaN when n <= correction, as PyTorch)."""
+        axes = normalize_axes(axis, self.ndim, "var")
+        count = math.prod(self.shape[i] for i in axes)
+        deviation = self - self.mean(axis=axes, keepdim=True)
+        squares = (deviation * deviation).sum(axis=axes, keepdim=keepdim)
+        scale = 1.0 / (count - correction) if count > correction else math.nan
+        return squares * scale
+
+    def std(self, axis: Axis = None, keepdim: bool = False, correction: int = 1) -> "Tensor":
+        """Standard deviation, sqrt(var)."""
+        return self.var(axis=axis, keepdim=keepdim, correction=correction).sqrt()
+
+    def logsumexp(self, axis: Axis = None, keepdim: bool = False) -> "Tensor":
+        """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the (constant) max, so it never overflows.
+
+        d/dx = softmax(x); the shift m cancels in the derivative, so treating it as a constant is exact.
+        """
+        axes = normalize_axes(axis, self.ndim, "logsumexp")
+        shift = self.data.max(axis=axes, keepdims=True) if self.data.size else np.zeros(kept_shape(self.shape, axes))
+        shift = np.where(np.isfinite(shift), shift, 0).astype(self.dtype, copy=False)
+        shift_tensor = Tensor._make(shift, None, False)
+        total = (self - shift_tensor).exp().sum(axis=axes, keepdim=True).log() + shift_tensor
+        return total if keepdim else total.reshape(tuple(s for i, s in enumerate(total.shape) if i not in axes))
+
+    def softmax(self, axis: int = -1) -> "Tensor":
+        """exp(x) / sum(exp(x)) along ``axis``, shifted by the (constant) max for stability."""
+        axes = normalize_axes(axis, self.ndim, "softmax")
+        shift = Tensor._make(self.data.max(axis=axes, keepdims=True), None, False)
+        exps = (self - shift).exp()
+        return exps / exps.sum(axis=axes, keepdim=True)
+
+    def log_softmax(self, axis: int = -1) -> "Tensor":
+        """x - logsumexp(x) along ``axis``: stable for any finite input."""
+        return self - self.logsumexp(axis=axis, keepdim=True)
+
+    def argmax(self, axis: Optional[int] = None, keepdim: bool = False) -> "Tensor":
+        """Index of the largest value (int64, no gradient); over the flattened tensor when ``axis`` is None."""
+        if axis is None:
+            return Tensor._make(np.asarray(np.argmax(self.data)), None, False)
+        (axis_index,) = normalize_axes(axis, self.ndim, "argmax")
+        return Tensor._make(np.argmax(self.data, axis=axis_index, keepdims=keepdim), None, False)
+
+    def argmin(self, axis: Optional[int] = None, keepdim: bool = False) -> "Tensor":
+        """Index of the smallest value (int64, no gradient)."""
+        if axis is None:
+            return Tensor._make(np.asarray(np.argmin(self.data)), None, False)
+        (axis_index,) = normalize_axes(axis, self.ndim, "argmin")
+        return Tensor._make(np.argmin(self.data, axis=axis_index, keepdims=keepdim), None, False)
+
+    # ------------------------------------------------------------ shape
+
+    def reshape(self, *shape: Any) -> "Tensor":
+        """The same values in a new shape: ints or one tuple, one -1 allowed."""
+        new_shape = _reshape_target(shape, self.shape)
+        if new_shape == self.shape:
+            return self
+        return Reshape.apply(self, shape=new_shape)
+
+    view = reshape
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+        """Merge axes start_dim..end_dim into one (all of them by default)."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = normalize_axes(start_dim, self.ndim, "flatten")[0], normalize_axes(end_dim, self.ndim, "flatten")[0]
+        if start > end:
+            raise ValueError(f"flatten: start_dim ({start_dim}) comes after end_dim ({end_dim})")
+        merged = math.prod(self.shape[start:end + 1])
+        return self.reshape(self.shape[:start] + (merged,) + self.shape[end + 1:])
+
+    def permute(self, *order: Any) -> "Tensor":
+        """Reorder the axes: ``permute(2, 0, 1)`` or ``permute((2, 0, 1))``."""
+        if len(order) == 1 and isinstance(order[0], (tuple, list)):
+            order = tuple(order[0])
+        if len(order) != self.ndim:
+            raise ValueError(f"permute: got {len(order)} axes {order} for a tensor with {self.ndim} dimensions")
+        axes = tuple(normalize_axes(axis, self.ndim, "permute")[0] for axis in order)
+        if sorted(axes) != list(range(self.ndim)):
+            raise ValueError(f"permute: {order} is not a permutation of the axes 0..{self.ndim - 1}")
+        if axes == tuple(range(self.ndim)):
+            return self
+        return Permute.apply(self, order=axes)
+
+    def transpose(self, dim0: int = -2, dim1: int = -1) -> "Tensor":
+        """Swap two axes (the last two by default)."""
+        if self.ndim < 2:
+            return self
+        first = normalize_axes(dim0, self.ndim, "transpose")[0]
+        second = normalize_axes(dim1, self.ndim, "transpose")[0]
+        order = list(range(self.ndim))
+        order[first], order[second] = order[second], order[first]
+        return self.permute(*order)
+
+    def squeeze(self, axis: Axis = None) -> "Tensor":
+        """Drop axes of size 1 (all of them, or those in ``axis``; others are left, as PyTorch)."""
+        candidates = normalize_axes(axis, self.ndim, "squeeze")
+        drop = {i for i in candidates if self.shape[i] == 1}
+        if not drop:
+            return self
+        return self.reshape(tuple(size for i, size in enumerate(self.shape) if i not in drop))
+
+    def unsqueeze(self, axis: int) -> "Tensor":
+        """Insert an axis of size 1 at ``axis`` (negative counts from the end of the result)."""
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise TypeError(f"unsqueeze: axis must be an int, got {axis!r}")
+        if not -self.ndim - 1 <= axis <= self.ndim:
+            raise AxisError(f"unsqueeze: axis {axis} is out of range for a result with {self.ndim + 1} dimensions")
+        position = axis % (self.ndim + 1)
+        return self.reshape(self.shape[:position] + (1,) + self.shape[position:])
+
+    def expand(self, *shape: Any) -> "Tensor":
+        """Broadcast to ``shape`` without copying (-1 keeps a size).  d/dx sums over the broadcast axes."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        if len(shape) < self.ndim:
+            raise ValueError(f"expand: cannot expand shape {self.shape} to the shorter shape {shape}")
+        lead = len(shape) - self.ndim
+        target = tuple(
+            self.shape[i - lead] if size == -1 and i >= lead else size for i, size in enumerate(shape)
+        )
+        for i, size in enumerate(self.shape):
+            if size != 1 and size != target[i + lead]:
+                raise ValueError(f"expand: cannot expand shape {self.shape} to {tuple(shape)}: axis {i} has size {size}")
+        if target == self.shape:
+            return self
+        return Expand.apply(self, shape=target)
+
+    def pad(self, pad_width: Any, value: float = 0.0) -> "Tensor":
+        """Pad with a constant, ``np.pad``'s form: one (before, after) pair per axis.  d/dx = the gradient with the border cut off."""
+        try:
+            widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (self.ndim, 2))
+        except ValueError:
+            raise ValueError(
+                f"pad: pad_width {pad_width!r} is not one (before, after) pair per axis of shape {self.shape}"
+            ) from None
+        if (widths < 0).any():
+            raise ValueError(f"pad: pad_width must not be negative, got {pad_width!r}")
+        return Pad.apply(self, pad_width=tuple(map(tuple, widths.tolist())), value=value)
+
+    def __getitem__(self, index: Any) -> "Tensor":
+        """NumPy indexing: ints, slices, None, ..., integer arrays and boolean masks.  A repeated index accumulates its gradient."""
+        index = _index_arg(index)
+        try:
+            return GetItem.apply(self, index=index)
+        except IndexError as error:
+            raise IndexError(f"index {error} (tensor shape {self.shape})") from None
+
+    @staticmethod
+    def cat(tensors: Sequence["Tensor"], axis: int = 0) -> "Tensor":
+        """Join tensors along an existing axis."""
+        tensors = _tensor_list(tensors, "cat")
+        (axis_index,) = normalize_axes(axis, tensors[0].ndim, "cat")
+        for i, tensor in enumerate(tensors):
+            if tensor.ndim != tensors[0].ndim or any(
+                a != b for d, (a, b) in enumerate(zip(tensor.shape, tensors[0].shape)) if d != axis_index
+            ):
+                raise ValueError(
+                    f"cat: tensor {i} has shape {tensor.shape}, which does not match shape {tensors[0].shape} "
+                    f"outside axis {axis}"
+                )
+        return Cat.apply(*tensors, axis=axis_index)
+
+    @staticmethod
+    def stack(tensors: Sequence["Tensor"], axis: int = 0) -> "Tensor":
+        """Join tensors of one shape along a new axis."""
+        tensors = _tensor_list(tensors, "stack")
+        for i, tensor in enumerate(tensors):
+            if tensor.shape != tensors[0].shape:
+                raise ValueError(f"stack: tensor {i} has shape {tensor.shape}, tensor 0 has shape {tensors[0].shape}")
+        if not -tensors[0].ndim - 1 <= axis <= tensors[0].ndim:
+            raise AxisError(f"stack: axis {axis} is out of range for a result with {tensors[0].ndim + 1} dimensions")
+        return Tensor.cat([tensor.unsqueeze(axis) for tensor in tensors], axis=axis)
+
+    # ------------------------------------------------------------ matrix
+
+    def matmul(self, other: Any) -> "Tensor":
+        """Matrix product with NumPy ``matmul`` semantics.  d/dA = G B^T, d/dB = A^T G."""
+        return MatMul.apply(self, other if type(other) is Tensor else _operand(other, self))
+
+    dot = matmul
+
+    # ------------------------------------------------------------ convolution and pooling
+
+    def conv2d(self, weight: "Tensor", bias: Optional["Tensor"] = None, stride: Any = 1, padding: Any = 0) -> "Tensor":
+        """2-D cross-correlation of NCHW input with OIHW weight, as im2col (`Windows`) and a matmul."""
+        weight = weight if isinstance(weight, Tensor) else Tensor(weight)
+        if self.ndim != 4 or weight.ndim != 4:
+            raise ValueError(
+                f"conv2d: expects input (N, C, H, W) and weight (O, C, KH, KW), got shapes {self.shape} and {weight.shape}"
+            )
+        out_channels, in_channels, kernel_h, kernel_w = weight.shape
+        if self.shape[1] != in_channels:
+            raise ValueError(
+                f"conv2d: input has {self.shape[1]} channels (shape {self.shape}) but the weight expects "
+                f"{in_channels} (shape {weight.shape})"
+            )
+        if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (out_channels,)):
+            raise ValueError(f"conv2d: bias must be a Tensor of shape ({out_channels},), got {getattr(bias, 'shape', bias)}")
+        pad_h, pad_w = _pair(padding, "padding", minimum=0)
+        x = self.pad(((0, 0), (0, 0), (pad_h, pad_h), (pad_w, pad_w))) if pad_h or pad_w else self
+        cols = x._windows((kernel_h, kernel_w), _pair(stride, "stride", minimum=1), "conv2d")
+        batch, _, out_h, out_w = cols.shape[:4]
+        cols = cols.permute(0, 2, 3, 1, 4, 5).reshape(batch * out_h * out_w, in_channels * kernel_h * kernel_w)
+        out = cols @ weight.reshape(out_channels, in_channels * kernel_h * kernel_w).T
+        out = out.reshape(batch, out_h, out_w, out_channels).permute(0, 3, 1, 2)
+        if bias is not None:
+            out = out + bias.reshape(1, out_channels, 1, 1)
+        return out
+
+    def max_pool2d(self, kernel_size: Any, stride: Any = None) -> "Tensor":
+        """Max over each window of NCHW input (stride defaults to kernel_size); ties in a window split the gradient."""
+        windows = self._pool_windows(kernel_size, stride, "max_pool2d")
+        return windows.max(axis=-1)
+
+    def avg_pool2d(self, kernel_size: Any, stride: Any = None) -> "Tensor":
+        """Mean over each window of NCHW input (stride defaults to kernel_size)."""
+        windows = self._pool_windows(kernel_size, stride, "avg_pool2d")
+        return windows.mean(axis=-1)
+
+    def _pool_windows(self, kernel_size: Any, stride: Any, op: str) -> "Tensor":
+        if self.ndim != 4:
+            raise ValueError(f"{op}: expects input of shape (N, C, H, W), got {self.shape}")
+        kernel = _pair(kernel_size, "kernel_size", minimum=1)
+        steps = kernel if stride is None else _pair(stride, "stride", minimum=1)
+        windows = self._windows(kernel, steps, op)
+        return windows.reshape(windows.shape[:4] + (kernel[0] * kernel[1],))
+
+    def _windows(self, kernel: tuple, stride: tuple, op: str) -> "Tensor":
+        height, width = self.shape[2], self.shape[3]
+        if kernel[0] > height or kernel[1] > width:
+            raise ValueError(f"{op}: kernel {kernel} is larger than the (padded) input's {height}x{width} image")
+        return Windows.apply(self, kernel=kernel, stride=stride)
+
+
+_new_tensor = object.__new__
+
+
+# ---------------------------------------------------------------- argument helpers
+
+def _operand(value: Any, like: Tensor) -> Tensor:
+    """A Python number, array or list as a constant Tensor for a binary op with ``like``."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, (bool, int, float, np.number, np.bool_)):
+        dtype = like.data.dtype if like.data.dtype.kind in "fc" or isinstance(value, (int, bool, np.integer)) \
+            else np.result_type(like.data.dtype, value)
+        return Tensor._make(np.asarray(value, dtype=dtype), None, False)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind == "f":
+            return Tensor._make(value, None, False)
+        if value.dtype.kind in "biu":
+            kind = like.data.dtype.kind
+            return Tensor._make(value.astype(like.data.dtype if kind == "f" else value.dtype), None, False)
+    if isinstance(value, (list, tuple)):
+        return _operand(_to_array(value, like.data.dtype if like.data.dtype.kind == "f" else None), like)
+    raise TypeError(f"unsupported operand: Tensor and {type(value).__name__}")
+
+
+def _shape_arg(shape: tuple, op: str) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for size in shape:
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+            raise ValueError(f"{op}: shape must be non-negative ints, got {shape}")
+    return tuple(int(size) for size in shape)
+
+
+def _reshape_target(shape: tuple, current: tuple) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for size in shape:
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < -1:
+            raise ValueError(f"reshape: sizes must be ints >= 0 (one -1 allowed), got {shape}")
+    shape = tuple(int(size) for size in shape)
+    count = math.prod(current)
+    if shape.count(-1) > 1:
+        raise ValueError(f"reshape: only one -1 is allowed, got {shape}")
+    if -1 in shape:
+        known = math.prod(size for size in shape if size != -1)
+        if known == 0 or count % known:
+            raise ValueError(f"reshape: cannot reshape shape {current} ({count} elements) into {shape}")
+        shape = tuple(count // known if size == -1 else size for size in shape)
+    if math.prod(shape) != count:
+        raise ValueError(
+            f"reshape: cannot reshape shape {current} ({count} elements) into {shape} ({math.prod(shape)} elements)"
+        )
+    return shape
+
+
+def _index_arg(index: Any) -> Any:
+    items = index if isinstance(index, tuple) else (index,)
+    converted = []
+    for item in items:
+        if isinstance(item, Tensor):
+            item = item.data
+        elif isinstance(item, list):
+            item = np.asarray(item)
+        if isinstance(item, np.ndarray) and item.dtype.kind not in "biu":
+            raise IndexError(f"indices must be integers or booleans, got an array of dtype {item.dtype}")
+        if isinstance(item, float):
+            raise IndexError(f"indices must be integers, got {item!r}")
+        converted.append(item)
+    return tuple(converted)
+
+
+def _tensor_list(tensors: Any, op: str) -> list:
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{op}: expects a list of tensors, got a single Tensor")
+    tensors = [tensor if isinstance(tensor, Tensor) else Tensor(tensor) for tensor in tensors]
+    if not tensors:
+        raise ValueError(f"{op}: expects a non-empty list of tensors")
+    return tensors
+
+
+def _pair(value: Any, name: str, minimum: int) -> tuple:
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum for v in pair):
+        raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
+    return (int(pair[0]), int(pair[1]))
