@@ -18,8 +18,25 @@ import numpy as np
 
 from . import autograd
 from .ops.elementwise import (
-    Abs, Add, Cast, Clip, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Relu, Sigmoid, Softplus, Sqrt, Sub,
-    Tanh, Where,
+    Abs,
+    Add,
+    Cast,
+    Clip,
+    Div,
+    Exp,
+    Log,
+    Maximum,
+    Minimum,
+    Mul,
+    Neg,
+    Pow,
+    Relu,
+    Sigmoid,
+    Softplus,
+    Sqrt,
+    Sub,
+    Tanh,
+    Where,
 )
 from .ops.matmul import MatMul
 from .ops.movement import Cat, Expand, GetItem, Pad, Permute, Reshape

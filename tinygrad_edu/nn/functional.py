@@ -10,7 +10,6 @@ loss, a classic bug, so it raises `ValueError` naming both shapes.
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -139,15 +138,14 @@ def l1_loss(pred: Any, target: Any, reduction: str = "mean") -> Tensor:
 
 
 # PyTorch clamps each log in binary_cross_entropy at -100 so that p = 0 or 1 gives
-# a finite loss (100) instead of inf. Here: log(max(p, e^-100)) then max(., -100);
-# the first max keeps log's argument positive (log(0) would warn), the second
-# makes the clamp exact where e^-100 rounds (float32 subnormals).
+# a finite loss (100) instead of inf. Here: log(max(p, tiniest float)) then
+# max(., -100). The first max keeps log's argument positive (log(0) warns and
+# gives -inf); the tiniest subnormal has log < -100, so the second max is the clamp.
 _LOG_CLAMP = -100.0
 
 
 def _clamped_log(x: Tensor) -> Tensor:
-    smallest = max(float(np.asarray(math.exp(_LOG_CLAMP), dtype=x.dtype)), float(np.finfo(x.dtype).smallest_subnormal))
-    return x.maximum(smallest).log().maximum(_LOG_CLAMP)
+    return x.maximum(float(np.finfo(x.dtype).smallest_subnormal)).log().maximum(_LOG_CLAMP)
 
 
 def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean") -> Tensor:

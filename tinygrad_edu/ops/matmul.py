@@ -29,6 +29,8 @@ class MatMul(Function):
     def backward(ctx, grad_output):
         a, b = ctx.inputs
         needs_a, needs_b = ctx.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:  # a dot product: d(a.b)/da = b, d(a.b)/db = a
+            return (grad_output * b if needs_a else None), (grad_output * a if needs_b else None)
         grad = grad_output
         if a.ndim == 1:
             grad = grad.unsqueeze(-2)
