@@ -253,7 +253,8 @@ class Module:
             if array.shape != tensor.data.shape:
                 problems.append(f"  {name}: checkpoint has shape {array.shape}, model has {tensor.data.shape}")
             elif not np.can_cast(array.dtype, tensor.data.dtype, casting="same_kind"):
-                problems.append(f"  {name}: cannot cast checkpoint dtype {array.dtype} to model dtype {tensor.data.dtype}")
+                problems.append(f"  {name}: cannot cast checkpoint dtype {array.dtype} "
+                                f"to model dtype {tensor.data.dtype}")
             else:
                 arrays[name] = array
         if problems:
@@ -300,20 +301,7 @@ class Module:
         mismatched names or shapes raise as in `load_state_dict`. In every error
         case the module is unchanged.
         """
-        path = os.fspath(path)
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"no checkpoint at {path!r}")
-        try:
-            archive = np.load(path, allow_pickle=False)
-            if isinstance(archive, np.lib.npyio.NpzFile):
-                with archive:
-                    state = {name: archive[name] for name in archive.files}
-        except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, KeyError, RuntimeError,
-                NotImplementedError) as error:
-            raise CheckpointError(f"could not read checkpoint {path!r}: {type(error).__name__}: {error}") from error
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise CheckpointError(f"could not read checkpoint {path!r}: it holds a single array, "
-                                  "not an .npz archive of named arrays")
+        state = _read_checkpoint(os.fspath(path))
         self.load_state_dict(state)
         return self
 
@@ -341,6 +329,29 @@ def Parameter(data: Any, dtype: Any = None) -> Tensor:
     written for PyTorch (`nn.Parameter(...)`) reads the same.
     """
     return Tensor(data, requires_grad=True, dtype=dtype)
+
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive with members / an empty one
+
+
+def _read_checkpoint(path: str) -> dict[str, np.ndarray]:
+    """Read every array of an `.npz` file, or raise one `CheckpointError` naming the file."""
+    try:
+        with open(path, "rb") as file:
+            magic = file.read(4)
+        if magic in _ZIP_MAGIC:
+            with np.load(path, allow_pickle=False) as archive:
+                return {name: archive[name] for name in archive.files}
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no checkpoint at {path!r}") from None
+    except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, KeyError, RuntimeError,
+            NotImplementedError) as error:
+        raise CheckpointError(f"could not read checkpoint {path!r} (truncated or corrupted?): "
+                              f"{type(error).__name__}: {error}") from error
+    # np.load would call any non-zip file "pickled data"; say what it really is.
+    what = "a single .npy array" if magic.startswith(b"\x93NUM") else f"not a zip archive (starts with {magic!r})"
+    raise CheckpointError(f"could not read checkpoint {path!r}: it is {what}, not an .npz archive "
+                          "of named arrays as written by Module.save")
 
 
 def _write_npz(file: Any, arrays: Mapping[str, np.ndarray]) -> None:

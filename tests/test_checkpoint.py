@@ -1,0 +1,238 @@
+"""state_dict / load_state_dict / save / load: exact round trips, clear errors, atomic writes."""
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+import tinygrad_edu.nn as nn
+import tinygrad_edu.nn.module as module_file
+from tinygrad_edu import Tensor, manual_seed
+
+
+def _model(seed=0):
+    manual_seed(seed)
+    return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+
+
+def _snapshot(model):
+    return {name: array.copy() for name, array in model.state_dict().items()}
+
+
+def _assert_state_equal(model, snapshot):
+    state = model.state_dict()
+    assert list(state) == list(snapshot)
+    for name in snapshot:
+        np.testing.assert_array_equal(state[name], snapshot[name])
+        assert state[name].dtype == snapshot[name].dtype
+
+
+def _trained(model):
+    model(Tensor(np.random.default_rng(1).normal(size=(5, 3)).astype(np.float32)))  # moves BatchNorm stats
+    return model
+
+
+def test_state_dict_names_parameters_and_buffers_in_order():
+    assert list(_model().state_dict()) == [
+        "0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
+        "1.num_batches_tracked", "3.weight", "3.bias"]
+
+
+def test_state_dict_returns_copies():
+    model = _model()
+    state = model.state_dict()
+    state["0.weight"][...] = 123.0
+    assert not np.any(model[0].weight.data == 123.0)
+
+
+def test_load_state_dict_round_trip_is_exact():
+    source, target = _trained(_model(0)), _model(1)
+    target.load_state_dict(source.state_dict())
+    _assert_state_equal(target, _snapshot(source))
+
+
+def test_load_state_dict_keeps_tensor_identity_and_dtype():
+    model = _model()
+    weight, array = model[0].weight, model[0].weight.data
+    state = {name: value.astype(np.float64) if value.dtype == np.float32 else value
+             for name, value in _model(5).state_dict().items()}
+    model.load_state_dict(state)
+    assert model[0].weight is weight and model[0].weight.data is array and array.dtype == np.float32
+    np.testing.assert_array_equal(array, state["0.weight"].astype(np.float32))
+
+
+def test_missing_key_raises_key_error_naming_it_and_changes_nothing():
+    model, before = _model(), None
+    before = _snapshot(model)
+    state = _model(1).state_dict()
+    del state["3.bias"]
+    with pytest.raises(KeyError, match=r"missing keys: \['3.bias'\]"):
+        model.load_state_dict(state)
+    _assert_state_equal(model, before)
+
+
+def test_unexpected_key_raises_key_error_naming_it_and_changes_nothing():
+    model = _model()
+    before = _snapshot(model)
+    state = _model(1).state_dict()
+    state["4.weight"] = np.zeros((2, 2), np.float32)
+    with pytest.raises(KeyError, match=r"unexpected keys: \['4.weight'\]"):
+        model.load_state_dict(state)
+    _assert_state_equal(model, before)
+
+
+def test_shape_mismatch_raises_value_error_naming_shapes_and_changes_nothing():
+    model = _model()
+    before = _snapshot(model)
+    state = _model(1).state_dict()  # every other entry is valid and different
+    state["3.weight"] = np.zeros((4, 2), np.float32)
+    with pytest.raises(ValueError, match=r"3.weight: checkpoint has shape \(4, 2\), model has \(2, 4\)"):
+        model.load_state_dict(state)
+    _assert_state_equal(model, before)
+
+
+def test_uncastable_dtype_raises_and_changes_nothing():
+    model = _model()
+    before = _snapshot(model)
+    state = _model(1).state_dict()
+    state["1.num_batches_tracked"] = np.array(1.5)
+    with pytest.raises(ValueError, match="cannot cast checkpoint dtype float64 to model dtype int64"):
+        model.load_state_dict(state)
+    _assert_state_equal(model, before)
+
+
+def test_non_strict_load_reports_and_skips_mismatched_names():
+    model = _model()
+    state = _model(1).state_dict()
+    del state["0.bias"]
+    state["extra"] = np.zeros(1)
+    result = model.load_state_dict(state, strict=False)
+    assert result.missing_keys == ["0.bias"] and result.unexpected_keys == ["extra"]
+    np.testing.assert_array_equal(model[0].weight.data, state["0.weight"])
+
+
+def test_save_load_round_trip_is_exact(tmp_path):
+    source, target = _trained(_model(0)), _model(1)
+    path = tmp_path / "model.npz"
+    source.save(path)
+    assert target.load(path) is target
+    _assert_state_equal(target, _snapshot(source))
+
+
+def test_save_writes_exactly_the_given_path(tmp_path):
+    _model().save(tmp_path / "weights.ckpt")
+    assert sorted(os.listdir(tmp_path)) == ["weights.ckpt"]
+
+
+def test_saved_file_loads_with_numpy_without_pickle(tmp_path):
+    model = _trained(_model())
+    model.save(str(tmp_path / "m.npz"))
+    with np.load(tmp_path / "m.npz", allow_pickle=False) as archive:
+        assert sorted(archive.files) == sorted(model.state_dict())
+        np.testing.assert_array_equal(archive["1.running_var"], model[1].running_var.data)
+
+
+def test_save_overwrites_an_existing_checkpoint(tmp_path):
+    path = tmp_path / "m.npz"
+    _model(0).save(path)
+    newer = _model(1)
+    newer.save(path)
+    _assert_state_equal(_model(2).load(path), _snapshot(newer))
+
+
+def test_parameter_named_like_a_savez_argument_round_trips(tmp_path):
+    class Odd(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.file = Tensor([1.0, 2.0], requires_grad=True)
+            self.allow_pickle = Tensor([3.0], requires_grad=True)
+
+    Odd().save(tmp_path / "odd.npz")
+    loaded = Odd()
+    loaded.file.data[...] = 0.0
+    loaded.load(tmp_path / "odd.npz")
+    assert loaded.file.tolist() == [1.0, 2.0]
+
+
+def test_truncated_file_raises_naming_it_and_changes_nothing(tmp_path):
+    path = tmp_path / "m.npz"
+    _model(0).save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    model = _model(1)
+    before = _snapshot(model)
+    with pytest.raises(nn.CheckpointError, match="m.npz"):
+        model.load(path)
+    _assert_state_equal(model, before)
+
+
+def test_garbage_file_raises_a_value_error_naming_it(tmp_path):
+    path = tmp_path / "garbage.npz"
+    path.write_bytes(b"this is not a checkpoint at all" * 10)
+    model = _model()
+    before = _snapshot(model)
+    with pytest.raises(ValueError, match="garbage.npz"):
+        model.load(path)
+    _assert_state_equal(model, before)
+
+
+def test_corrupted_member_raises_checkpoint_error(tmp_path):
+    path = tmp_path / "m.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("0.weight.npy", b"\x93NUMPY garbage header")
+    with pytest.raises(nn.CheckpointError, match="m.npz"):
+        _model().load(path)
+
+
+def test_plain_npy_file_raises_checkpoint_error(tmp_path):
+    path = tmp_path / "array.npy"
+    np.save(path, np.zeros(3))
+    with pytest.raises(nn.CheckpointError, match="not an .npz archive"):
+        _model().load(path)
+
+
+def test_missing_file_raises_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nope.npz"):
+        _model().load(tmp_path / "nope.npz")
+
+
+def test_checkpoint_of_another_architecture_raises_and_changes_nothing(tmp_path):
+    path = tmp_path / "mlp.npz"
+    nn.MLP([3, 5, 2]).save(path)
+    model = _model()
+    before = _snapshot(model)
+    with pytest.raises(KeyError, match="missing keys"):
+        model.load(path)
+    _assert_state_equal(model, before)
+
+
+def test_crash_before_rename_keeps_old_file_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    path = tmp_path / "m.npz"
+    _model(0).save(path)
+    old_bytes = path.read_bytes()
+
+    def crash(*args):
+        raise OSError("simulated crash during rename")
+
+    monkeypatch.setattr(module_file.os, "replace", crash)
+    with pytest.raises(OSError, match="simulated crash"):
+        _model(1).save(path)
+    assert path.read_bytes() == old_bytes
+    assert os.listdir(tmp_path) == ["m.npz"]
+
+
+def test_crash_mid_write_keeps_old_file_and_leaves_no_temp_file(tmp_path, monkeypatch):
+    path = tmp_path / "m.npz"
+    _model(0).save(path)
+    old_bytes = path.read_bytes()
+
+    def half_write(file, arrays):
+        file.write(b"PK\x03\x04 half an archive")
+        raise KeyboardInterrupt  # e.g. Ctrl-C in the middle of writing
+
+    monkeypatch.setattr(module_file, "_write_npz", half_write)
+    with pytest.raises(KeyboardInterrupt):
+        _model(1).save(path)
+    assert path.read_bytes() == old_bytes
+    assert os.listdir(tmp_path) == ["m.npz"]
+    _assert_state_equal(_model(2).load(path), _snapshot(_model(0)))
