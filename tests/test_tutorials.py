@@ -10,7 +10,7 @@ corrected version and the comment says what was fixed.
 import numpy as np
 import pytest
 
-import tinygrad_edu.nn.functional as F
+import tinygrad_edu.nn.functional as F  # noqa: N812 (API.md's spelling, as in PyTorch)
 from tinygrad_edu import Tensor, nn, optim
 from tinygrad_edu.data import make_moons, seed_example, xor
 
@@ -186,25 +186,25 @@ def test_xor_network_learns_xor(xor_runs):
 # Its code, corrected: forward_prop now appends each cache to `caches`, update_parameters
 # reads grads['dW..'] and grads['db..'] (it read 'W..'), cost_function uses np.log for both
 # terms, and sigmoid's body is indented consistently. Layout as in the tutorial: samples are
-# columns, W_l has shape (layer_dims[l], layer_dims[l-1]).
+# columns, W_l has shape (layer_dims[layer], layer_dims[layer-1]).
 
 def init_params(layer_dims, rng, scale=0.01):
     """The tutorial draws randn * 0.01; `scale` lets a deeper sigmoid net actually learn."""
     params = {}
-    for l in range(1, len(layer_dims)):
-        params['W' + str(l)] = rng.standard_normal((layer_dims[l], layer_dims[l - 1])) * scale
-        params['b' + str(l)] = np.zeros((layer_dims[l], 1))
+    for layer in range(1, len(layer_dims)):
+        params['W' + str(layer)] = rng.standard_normal((layer_dims[layer], layer_dims[layer - 1])) * scale
+        params['b' + str(layer)] = np.zeros((layer_dims[layer], 1))
     return params
 
 
 def forward_prop(X, params):
     A = X
     caches = []
-    for l in range(1, len(params) // 2 + 1):
+    for layer in range(1, len(params) // 2 + 1):
         A_prev = A
-        Z = params['W' + str(l)] @ A_prev + params['b' + str(l)]
+        Z = params['W' + str(layer)] @ A_prev + params['b' + str(layer)]
         A = sigmoid(Z)
-        caches.append(((A_prev, params['W' + str(l)], params['b' + str(l)]), Z))
+        caches.append(((A_prev, params['W' + str(layer)], params['b' + str(layer)]), Z))
     return A, caches
 
 
@@ -228,15 +228,15 @@ def backprop(AL, Y, caches):
     L = len(caches)
     Y = Y.reshape(AL.shape)
     dA = -(np.divide(Y, AL) - np.divide(1 - Y, 1 - AL))
-    for l in reversed(range(L)):
-        dA, grads['dW' + str(l + 1)], grads['db' + str(l + 1)] = one_layer_backward(dA, caches[l])
+    for layer in reversed(range(L)):
+        dA, grads['dW' + str(layer + 1)], grads['db' + str(layer + 1)] = one_layer_backward(dA, caches[layer])
     return grads
 
 
 def update_parameters(params, grads, learning_rate):
-    for l in range(1, len(params) // 2 + 1):
-        params['W' + str(l)] = params['W' + str(l)] - learning_rate * grads['dW' + str(l)]
-        params['b' + str(l)] = params['b' + str(l)] - learning_rate * grads['db' + str(l)]
+    for layer in range(1, len(params) // 2 + 1):
+        params['W' + str(layer)] = params['W' + str(layer)] - learning_rate * grads['dW' + str(layer)]
+        params['b' + str(layer)] = params['b' + str(layer)] - learning_rate * grads['db' + str(layer)]
     return params
 
 
@@ -257,8 +257,8 @@ def train_with_tinygrad(X, Y, params, epochs, lr, use_functional_loss):
     cost_history = []
     for _ in range(epochs):
         A = inputs
-        for l in range(1, len(tensors) // 2 + 1):
-            A = (tensors['W' + str(l)] @ A + tensors['b' + str(l)]).sigmoid()
+        for layer in range(1, len(tensors) // 2 + 1):
+            A = (tensors['W' + str(layer)] @ A + tensors['b' + str(layer)]).sigmoid()
         if use_functional_loss:
             cost = F.binary_cross_entropy(A, targets)
         else:

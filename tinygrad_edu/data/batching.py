@@ -21,19 +21,19 @@ def _as_array(name: str, value: Any) -> tuple[np.ndarray, bool]:
     return array, is_tensor
 
 
-def _slice_batches(X: np.ndarray, y: np.ndarray, order: np.ndarray, batch_size: int,
+def _slice_batches(inputs: np.ndarray, targets: np.ndarray, order: np.ndarray, batch_size: int,
                    x_tensor: bool, y_tensor: bool) -> Iterator[tuple[Any, Any]]:
     if x_tensor or y_tensor:
         from tinygrad_edu.tensor import Tensor
 
     for start in range(0, len(order), batch_size):
         index = order[start:start + batch_size]
-        X_batch, y_batch = X[index], y[index]
-        yield (Tensor(X_batch, dtype=X_batch.dtype) if x_tensor else X_batch,
-               Tensor(y_batch, dtype=y_batch.dtype) if y_tensor else y_batch)
+        input_batch, target_batch = inputs[index], targets[index]
+        yield (Tensor(input_batch, dtype=input_batch.dtype) if x_tensor else input_batch,
+               Tensor(target_batch, dtype=target_batch.dtype) if y_tensor else target_batch)
 
 
-def batches(X: Any, y: Any, batch_size: int, shuffle: bool = True,
+def batches(X: Any, y: Any, batch_size: int, shuffle: bool = True,  # noqa: N803 (API.md names them X, y)
             seed: int | np.random.Generator | None = None) -> Iterator[tuple[Any, Any]]:
     """Split `(X, y)` along the first axis into mini-batches, each sample exactly once.
 
@@ -57,14 +57,14 @@ def batches(X: Any, y: Any, batch_size: int, shuffle: bool = True,
     [[0, 1], [2, 3], [4]]
     """
     batch_size = check_count("batches", "batch_size", batch_size)
-    X_array, x_tensor = _as_array("X", X)
+    x_array, x_tensor = _as_array("X", X)
     y_array, y_tensor = _as_array("y", y)
-    if len(X_array) != len(y_array):
+    if len(x_array) != len(y_array):
         raise ValueError(f"batches: X and y must have the same number of samples, got X with "
-                         f"{len(X_array)} (shape {X_array.shape}) and y with {len(y_array)} "
+                         f"{len(x_array)} (shape {x_array.shape}) and y with {len(y_array)} "
                          f"(shape {y_array.shape})")
     if shuffle:
-        order = make_rng("batches", seed).permutation(len(X_array))
+        order = make_rng("batches", seed).permutation(len(x_array))
     else:
-        order = np.arange(len(X_array))
-    return _slice_batches(X_array, y_array, order, batch_size, x_tensor, y_tensor)
+        order = np.arange(len(x_array))
+    return _slice_batches(x_array, y_array, order, batch_size, x_tensor, y_tensor)

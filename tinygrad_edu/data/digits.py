@@ -57,8 +57,8 @@ def load_digits(scaled: bool = True, images: bool = False, *,
     """
     dtype = check_float_dtype("load_digits", dtype)
     raw_images, raw_labels = _raw_digits()
-    X = raw_images.astype(dtype)
+    pixels = raw_images.astype(dtype)
     if scaled:
-        X /= 16
-    X = X.reshape(N_DIGITS, 1, 8, 8) if images else X.reshape(N_DIGITS, 64)
-    return X, raw_labels.astype(np.int64)
+        pixels /= 16
+    pixels = pixels.reshape(N_DIGITS, 1, 8, 8) if images else pixels.reshape(N_DIGITS, 64)
+    return pixels, raw_labels.astype(np.int64)

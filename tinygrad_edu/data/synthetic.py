@@ -36,10 +36,10 @@ _SPIRAL_TURNS = 1.5
 _SPIRAL_INNER_RADIUS = 0.15
 
 
-def _shuffled(rng: np.random.Generator, X: np.ndarray, y: np.ndarray,
+def _shuffled(rng: np.random.Generator, points: np.ndarray, labels: np.ndarray,
               dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    order = rng.permutation(len(y))
-    return X[order].astype(dtype), y[order].astype(np.int64)
+    order = rng.permutation(len(labels))
+    return points[order].astype(dtype), labels[order].astype(np.int64)
 
 
 def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int | np.random.Generator | None = None, *,
@@ -74,10 +74,10 @@ def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int | np.random.G
     t_lower = np.linspace(0.0, math.pi, n_lower)
     upper = np.stack([np.cos(t_upper), np.sin(t_upper)], axis=1)
     lower = np.stack([1.0 - np.cos(t_lower), 0.5 - np.sin(t_lower)], axis=1)
-    X = np.concatenate([upper, lower])
-    y = np.concatenate([np.zeros(n_upper), np.ones(n_lower)])
-    X += noise * rng.standard_normal(X.shape)
-    return _shuffled(rng, X, y, dtype)
+    points = np.concatenate([upper, lower])
+    labels = np.concatenate([np.zeros(n_upper), np.ones(n_lower)])
+    points += noise * rng.standard_normal(points.shape)
+    return _shuffled(rng, points, labels, dtype)
 
 
 def make_spirals(n_samples: int = 200, noise: float = 0.05, seed: int | np.random.Generator | None = None, *,
@@ -118,9 +118,9 @@ def make_spirals(n_samples: int = 200, noise: float = 0.05, seed: int | np.rando
         angle = 2 * math.pi * (_SPIRAL_TURNS * radius + label / n_classes)
         arms.append(np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1))
         labels.append(np.full(size, label))
-    X = np.concatenate(arms)
-    X += noise * rng.standard_normal(X.shape)
-    return _shuffled(rng, X, np.concatenate(labels), dtype)
+    points = np.concatenate(arms)
+    points += noise * rng.standard_normal(points.shape)
+    return _shuffled(rng, points, np.concatenate(labels), dtype)
 
 
 def make_blobs(n_samples: int = 200, centers: int | Sequence | np.ndarray = 3,
@@ -188,6 +188,6 @@ def make_blobs(n_samples: int = 200, centers: int | Sequence | np.ndarray = 3,
     if not np.all(np.isfinite(stds)) or np.any(stds < 0):
         raise ValueError(f"make_blobs: cluster_std must be finite and >= 0, got {stds.tolist()}")
 
-    y = np.repeat(np.arange(n_centers), split_evenly(n_samples, n_centers))
-    X = centre_array[y] + stds[y, None] * rng.standard_normal((n_samples, centre_array.shape[1]))
-    return _shuffled(rng, X, y, dtype)
+    labels = np.repeat(np.arange(n_centers), split_evenly(n_samples, n_centers))
+    points = centre_array[labels] + stds[labels, None] * rng.standard_normal((n_samples, centre_array.shape[1]))
+    return _shuffled(rng, points, labels, dtype)

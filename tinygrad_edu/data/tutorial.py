@@ -21,11 +21,11 @@ def seed_example() -> tuple[np.ndarray, np.ndarray]:
     >>> X.shape, y.ravel().tolist()
     ((3, 4), [1.0, 1.0, 0.0])
     """
-    X = np.array([[1, 0, 1, 0],
-                  [1, 0, 1, 1],
-                  [0, 1, 0, 1]], dtype=np.float64)
-    y = np.array([[1], [1], [0]], dtype=np.float64)
-    return X, y
+    inputs = np.array([[1, 0, 1, 0],
+                       [1, 0, 1, 1],
+                       [0, 1, 0, 1]], dtype=np.float64)
+    targets = np.array([[1], [1], [0]], dtype=np.float64)
+    return inputs, targets
 
 
 def xor() -> tuple[np.ndarray, np.ndarray]:
@@ -41,9 +41,9 @@ def xor() -> tuple[np.ndarray, np.ndarray]:
     >>> X[:, 2].tolist(), y.ravel().tolist()
     ([1.0, 1.0, 1.0, 1.0], [0.0, 1.0, 1.0, 0.0])
     """
-    X = np.array([[0, 0, 1],
-                  [0, 1, 1],
-                  [1, 0, 1],
-                  [1, 1, 1]], dtype=np.float64)
-    y = np.array([[0], [1], [1], [0]], dtype=np.float64)
-    return X, y
+    inputs = np.array([[0, 0, 1],
+                       [0, 1, 1],
+                       [1, 0, 1],
+                       [1, 1, 1]], dtype=np.float64)
+    targets = np.array([[0], [1], [1], [0]], dtype=np.float64)
+    return inputs, targets
