@@ -1,0 +1,35 @@
+"""Seeing backprop: graph drawings, a step-by-step trace, training plots.
+
+- `draw_graph(loss, params=model.named_parameters())`: the computation graph as
+  a `graphviz.Digraph`, gradient flow on the edges after ``loss.backward()``;
+  `render_graph(loss, "graph.svg")` writes it with the Graphviz `dot` program.
+- `trace(loss, names=..., update=optimizer.step)`: every forward and backward
+  step of one iteration with its matrices; `tutorial_trace()` shows the
+  tutorial's 4-3-1 network as its steps 0-11.
+- `plot_loss`, `plot_decision_boundary`, `plot_grad_norms` (with
+  `GradNormRecorder`): matplotlib Figures. They load matplotlib on first use,
+  so ``import tinygrad_edu.viz`` stays quick.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from tinygrad_edu.viz.graph import GraphvizNotFoundError, draw_graph, render_graph
+from tinygrad_edu.viz.trace import Trace, TraceStep, trace, tutorial_trace
+
+_PLOTS = ("plot_loss", "plot_decision_boundary", "plot_grad_norms", "GradNormRecorder", "grad_norms")
+
+__all__ = ["draw_graph", "render_graph", "GraphvizNotFoundError", "trace", "tutorial_trace", "Trace",
+           "TraceStep", *_PLOTS]
+
+
+def __getattr__(name: str) -> Any:
+    # The plotting helpers import matplotlib (slow); load them only when asked for.
+    if name in _PLOTS:
+        from tinygrad_edu.viz import plots
+        return getattr(plots, name)
+    raise AttributeError(f"module 'tinygrad_edu.viz' has no attribute {name!r}")
+
+
+def __dir__() -> list:
+    return sorted(list(globals()) + list(_PLOTS))
