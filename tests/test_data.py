@@ -1,9 +1,13 @@
 """tinygrad_edu.data: the toy sets, the generators, the shipped digits and mini-batching."""
 import hashlib
 import math
+import os
+import shutil
 import subprocess
 import sys
+import zipfile
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -420,3 +424,30 @@ def test_batches_reject_a_scalar():
 def test_batches_check_arguments_when_called_not_when_iterated():
     with pytest.raises(ValueError):
         batches(np.zeros(3), np.zeros(2), 1)  # never iterated
+
+
+def test_digits_ship_in_the_built_wheel_and_load_from_a_non_editable_install(tmp_path):
+    """setup.cfg's package_data puts digits.npz in the wheel; an installed copy loads it offline."""
+    root = Path(__file__).resolve().parents[1]
+    source = tmp_path / "src"
+    source.mkdir()
+    for name in ("setup.cfg", "setup.py", "README.md"):
+        if (root / name).exists():
+            shutil.copy(root / name, source / name)
+    shutil.copytree(root / "tinygrad_edu", source / "tinygrad_edu",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", "-q"]
+    subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "wheel"), str(source)],
+                   check=True, cwd=tmp_path)
+    wheel = next((tmp_path / "wheel").glob("tinygrad_edu-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        assert "tinygrad_edu/data/digits.npz" in archive.namelist()
+    subprocess.run([*pip, "install", "--no-deps", "--no-index", "--target", str(tmp_path / "site"), str(wheel)],
+                   check=True, cwd=tmp_path)
+    code = ("import sys; sys.modules['sklearn'] = None\n"
+            "import tinygrad_edu.data as data\n"
+            f"assert data.__file__.startswith({str(tmp_path / 'site')!r}), data.__file__\n"
+            "X, y = data.load_digits(); assert X.shape == (1797, 64) and y[:3].tolist() == [0, 1, 2]\n")
+    environment = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    environment["PYTHONPATH"] = str(tmp_path / "site")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, env=environment)
