@@ -52,7 +52,8 @@ class Optimizer:
             if not isinstance(param, Tensor):
                 raise TypeError(f"optimizer params must be Tensors, but item {index} is a {type(param).__name__}")
             if not np.issubdtype(param.data.dtype, np.floating):
-                raise TypeError(f"optimizer params must be floating point, but item {index} has dtype {param.data.dtype}")
+                raise TypeError(f"optimizer params must be floating point, "
+                                f"but item {index} has dtype {param.data.dtype}")
             if id(param) not in seen:  # a parameter listed twice is updated once
                 seen.add(id(param))
                 self.params.append(param)

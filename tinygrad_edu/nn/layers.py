@@ -5,14 +5,13 @@ casts a model). Every layer starts in training mode.
 """
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.nn import functional as F
+from tinygrad_edu.nn import functional as F  # noqa: N812 (the PyTorch convention)
 from tinygrad_edu.nn import init
 from tinygrad_edu.nn.module import Module
 from tinygrad_edu.tensor import Tensor
@@ -147,6 +146,10 @@ class BatchNorm1d(Module):
     `running_var`, `num_batches_tracked`.
     """
 
+    running_mean: Tensor
+    running_var: Tensor
+    num_batches_tracked: Tensor
+
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True) -> None:
         super().__init__()
@@ -182,7 +185,7 @@ class BatchNorm1d(Module):
             mean = self.running_mean.data.reshape(channel_shape)
             scale = 1.0 / np.sqrt(self.running_var.data.reshape(channel_shape) + self.eps)
             normalized = (x - mean.astype(x.dtype, copy=False)) * scale.astype(x.dtype, copy=False)
-        if self.weight is not None:
+        if self.weight is not None and self.bias is not None:
             normalized = normalized * self.weight.reshape(channel_shape) + self.bias.reshape(channel_shape)
         return normalized
 
@@ -391,7 +394,7 @@ class MLP(Module):
             raise ValueError(f"MLP needs at least two positive layer sizes (inputs, outputs), got {sizes}")
         self.sizes = sizes
         self.layers = Sequential()
-        for index, (fan_in, fan_out) in enumerate(itertools.pairwise(sizes)):
+        for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             self.layers.append(Linear(fan_in, fan_out))
             if index < len(sizes) - 2:
                 self.layers.append(_activation_module(activation, "activation"))
