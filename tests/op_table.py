@@ -1,0 +1,592 @@
+"""The one table of differentiable ops that the property tests are generated from.
+
+Each `OpSpec` says how to call the op on Tensors (``fn``), the NumPy formula it
+must agree with (``reference``), a hypothesis strategy that draws the input
+shapes together with the op's other arguments (``case``: axis forms, keepdim,
+broadcast partners, strides, index objects...), the element domain of each
+input (kept away from kinks and poles so finite differences are meaningful)
+and its family.  ``examples(op)`` combines these into concrete float64 inputs.
+
+Adding an op is adding one entry here; every property test picks it up.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Optional, Sequence, Union
+
+import numpy as np
+from hypothesis import strategies as st
+
+from tinygrad_edu import Tensor
+from tinygrad_edu.testing.strategies import broadcastable_shapes, shapes
+
+MAX_SIDE = 4
+FAMILIES = ("elementwise", "reduction", "matmul", "movement", "conv")
+Case = tuple  # (tuple of input shapes, dict of keyword arguments)
+
+
+# ---------------------------------------------------------------- element domains
+
+@dataclass(frozen=True)
+class Domain:
+    """Where an input's elements are drawn from.
+
+    ``elements`` draws each element independently; ``distinct`` instead makes
+    every value of every input of the op different, at least ``GRID`` apart
+    (max/min/maximum/minimum/max_pool2d, whose gradient jumps at ties).
+    """
+
+    name: str
+    elements: Optional[st.SearchStrategy] = None
+    distinct: bool = False
+
+
+GRID = 0.04  # spacing of the distinct values, far above gradcheck's eps = 1e-6
+
+
+def _floats(low: float, high: float) -> st.SearchStrategy:
+    return st.floats(low, high, allow_nan=False, allow_infinity=False, width=64)
+
+
+def _away_from(points: Sequence[float], margin: float, low: float = -3.0, high: float = 3.0) -> st.SearchStrategy:
+    return _floats(low, high).filter(lambda v: all(abs(v - p) > margin for p in points))
+
+
+REAL = Domain("real", _floats(-3.0, 3.0))
+POSITIVE = Domain("positive", _floats(0.1, 3.0))                  # log, sqrt, divisors of one sign
+NONZERO = Domain("nonzero", _away_from([0.0], 0.1))               # relu/abs/leaky_relu kinks, divisors
+AWAY_FROM_CLIP_BOUNDS = Domain("away from +-0.5", _away_from([-0.5, 0.5], 0.1))
+BASE = Domain("pow base", _floats(0.5, 2.5))
+EXPONENT = Domain("pow exponent", _floats(-2.0, 2.0))
+DISTINCT = Domain("distinct", distinct=True)
+
+CLIP_LOW, CLIP_HIGH = -0.5, 0.5
+
+
+# ---------------------------------------------------------------- the spec
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One differentiable op: how to call it, its NumPy formula, its inputs and its family."""
+
+    name: str
+    fn: Callable[..., Tensor]             # fn(*tensors, **params)
+    reference: Callable[..., np.ndarray]  # reference(*arrays, **params)
+    case: st.SearchStrategy               # draws (input shapes, params)
+    domain: Union[Domain, tuple]          # one Domain for all inputs, or one per input
+    family: str
+
+    def domains(self, count: int) -> tuple:
+        """One domain per input."""
+        return self.domain if isinstance(self.domain, tuple) else (self.domain,) * count
+
+    def __repr__(self) -> str:
+        return f"OpSpec({self.name})"
+
+
+@st.composite
+def examples(draw: Any, op: OpSpec) -> tuple:
+    """Concrete float64 inputs for ``op``: (list of arrays, params)."""
+    input_shapes, params = draw(op.case)
+    domains = op.domains(len(input_shapes))
+    sizes = [math.prod(shape) for shape in input_shapes]
+    distinct_total = sum(size for size, domain in zip(sizes, domains) if domain.distinct)
+    pool = iter([])
+    if distinct_total:
+        grid = draw(st.permutations(range(-80, 81)))
+        pool = iter(np.asarray(grid[:distinct_total], dtype=np.float64) * GRID)
+    arrays = []
+    for shape, size, domain in zip(input_shapes, sizes, domains):
+        if domain.distinct:
+            values = [next(pool) for _ in range(size)]
+        else:
+            values = draw(st.lists(domain.elements, min_size=size, max_size=size))
+        arrays.append(np.asarray(values, dtype=np.float64).reshape(shape))
+    return arrays, params
+
+
+# ---------------------------------------------------------------- case strategies (shapes + params)
+
+def small_shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1) -> st.SearchStrategy:
+    """Shapes with every side at most MAX_SIDE."""
+    return shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=MAX_SIDE)
+
+
+@st.composite
+def unary_case(draw: Any, min_dims: int = 0, **params: st.SearchStrategy) -> Case:
+    """One input of any small shape (0-d included) and the given drawn params."""
+    return (draw(small_shapes(min_dims=min_dims)),), {name: draw(value) for name, value in params.items()}
+
+
+@st.composite
+def broadcast_pair(draw: Any) -> Case:
+    """Two shapes that broadcast together, in either order (one side may have fewer or size-1 axes)."""
+    first = draw(small_shapes())
+    second = draw(broadcastable_shapes(first, max_dims=3, max_side=MAX_SIDE))
+    return ((first, second) if draw(st.booleans()) else (second, first)), {}
+
+
+@st.composite
+def scalar_operand_case(draw: Any, scalar: st.SearchStrategy) -> Case:
+    """One tensor and a Python float ``scalar`` on the other side."""
+    return (draw(small_shapes()),), {"scalar": draw(scalar)}
+
+
+@st.composite
+def axis_for(draw: Any, ndim: int, allow_tuple: bool = True) -> Any:
+    """Every axis form: None, a non-negative int, a negative int, a tuple (mixed signs, any order)."""
+    if ndim == 0:
+        return None
+    forms = ["none", "int", "negative"] + (["tuple"] if allow_tuple else [])
+    form = draw(st.sampled_from(forms))
+    if form == "none":
+        return None
+    if form == "int":
+        return draw(st.integers(0, ndim - 1))
+    if form == "negative":
+        return draw(st.integers(-ndim, -1))
+    chosen = draw(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True))
+    return tuple(axis - ndim if draw(st.booleans()) else axis for axis in chosen)
+
+
+def normalized(axis: Any, ndim: int) -> Optional[tuple]:
+    """An axis argument as a tuple of non-negative ints for NumPy (None stays None)."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, int) else axis
+    return tuple(a % ndim for a in axes)
+
+
+def reduced_count(shape: tuple, axis: Any) -> int:
+    """How many elements each output of a reduction over ``axis`` combines."""
+    axes = normalized(axis, len(shape))
+    return math.prod(shape if axes is None else [shape[a] for a in axes])
+
+
+@st.composite
+def reduction_case(draw: Any, min_dims: int = 0, min_side: int = 1, allow_tuple: bool = True,
+                   keepdim: bool = True) -> Case:
+    """A shape, an axis in any form valid for it and keepdim True/False."""
+    shape = draw(small_shapes(min_dims=min_dims, min_side=min_side))
+    params = {"axis": draw(axis_for(len(shape), allow_tuple))}
+    if keepdim:
+        params["keepdim"] = draw(st.booleans())
+    return (shape,), params
+
+
+@st.composite
+def variance_case(draw: Any) -> Case:
+    """var/std: at least two elements per output so correction=1 and the sqrt stay finite."""
+    (shape,), params = draw(reduction_case(min_dims=1))
+    if reduced_count(shape, params["axis"]) < 2:
+        params["axis"] = None
+        shape = shape if math.prod(shape) >= 2 else shape[:-1] + (2,)
+    params["correction"] = draw(st.sampled_from([0, 1]))
+    return (shape,), params
+
+
+@st.composite
+def softmax_case(draw: Any) -> Case:
+    """softmax/log_softmax take a single int axis, non-negative or negative."""
+    shape = draw(small_shapes(min_dims=1))
+    return (shape,), {"axis": draw(axis_for(len(shape), allow_tuple=False).filter(lambda a: a is not None))}
+
+
+@st.composite
+def where_case(draw: Any) -> Case:
+    """where: a boolean condition and two branches, all three mutually broadcastable."""
+    first = draw(small_shapes())
+    second = draw(broadcastable_shapes(first, max_dims=3, max_side=MAX_SIDE))
+    cond_shape = draw(broadcastable_shapes(np.broadcast_shapes(first, second), max_dims=3, max_side=MAX_SIDE))
+    condition = np.asarray(draw(st.lists(st.booleans(), min_size=math.prod(cond_shape),
+                                         max_size=math.prod(cond_shape)))).reshape(cond_shape)
+    return (first, second), {"condition": condition}
+
+
+@st.composite
+def matmul_case(draw: Any) -> Case:
+    """NumPy matmul forms: vector.vector, vector@matrix(es), matrix(es)@vector, 2-D, batched with broadcasting."""
+    n, k, m = draw(st.integers(1, MAX_SIDE)), draw(st.integers(1, MAX_SIDE)), draw(st.integers(1, MAX_SIDE))
+    batch = draw(shapes(min_dims=0, max_dims=2, max_side=3))
+    other_batch = draw(broadcastable_shapes(batch, max_dims=2, max_side=3))
+    form = draw(st.sampled_from(["1d@1d", "1d@nd", "nd@1d", "2d@2d", "batched"]))
+    if form == "1d@1d":
+        pair = ((k,), (k,))
+    elif form == "1d@nd":
+        pair = ((k,), batch + (k, m))
+    elif form == "nd@1d":
+        pair = (batch + (n, k), (k,))
+    elif form == "2d@2d":
+        pair = ((n, k), (k, m))
+    else:
+        pair = (batch + (n, k), other_batch + (k, m))
+    return pair, {}
+
+
+@st.composite
+def reshape_case(draw: Any) -> Case:
+    """A shape and a target of the same size, as ints or a tuple, maybe with one -1."""
+    shape = draw(small_shapes())
+    size = math.prod(shape)
+    candidates = [(size,), (1, size), (size, 1), tuple(reversed(shape)), shape + (1,)]
+    divisors = [d for d in range(1, size + 1) if size % d == 0]
+    first = draw(st.sampled_from(divisors))
+    candidates.append((first, size // first))
+    target = list(draw(st.sampled_from(candidates)))
+    if target and draw(st.booleans()):
+        target[draw(st.integers(0, len(target) - 1))] = -1
+    return (shape,), {"target": tuple(target), "as_tuple": draw(st.booleans())}
+
+
+def _numpy_reshape(x: np.ndarray, target: tuple, as_tuple: bool) -> np.ndarray:
+    return x.reshape(target)
+
+
+@st.composite
+def flatten_case(draw: Any) -> Case:
+    """flatten(start_dim), start_dim non-negative or negative."""
+    shape = draw(small_shapes(min_dims=1))
+    return (shape,), {"start_dim": draw(st.integers(-len(shape), len(shape) - 1))}
+
+
+@st.composite
+def permute_case(draw: Any) -> Case:
+    """A permutation of the axes."""
+    shape = draw(small_shapes(min_dims=1))
+    return (shape,), {"order": tuple(draw(st.permutations(range(len(shape)))))}
+
+
+@st.composite
+def transpose_case(draw: Any) -> Case:
+    """Two axes to swap, each non-negative or negative."""
+    shape = draw(small_shapes(min_dims=2))
+    ndim = len(shape)
+    return (shape,), {"dim0": draw(st.integers(-ndim, ndim - 1)), "dim1": draw(st.integers(-ndim, ndim - 1))}
+
+
+@st.composite
+def squeeze_case(draw: Any) -> Case:
+    """A shape with some size-1 axes and an axis argument: None, an int or a tuple (size-1 or not)."""
+    shape = draw(shapes(min_dims=1, max_dims=4, max_side=3))
+    return (shape,), {"axis": draw(axis_for(len(shape)))}
+
+
+def _numpy_squeeze(x: np.ndarray, axis: Any) -> np.ndarray:
+    axes = normalized(axis, x.ndim)
+    axes = tuple(i for i in (range(x.ndim) if axes is None else axes) if x.shape[i] == 1)
+    return np.squeeze(x, axis=axes)
+
+
+@st.composite
+def unsqueeze_case(draw: Any) -> Case:
+    """unsqueeze(axis) with axis in [-ndim-1, ndim]."""
+    shape = draw(small_shapes())
+    return (shape,), {"axis": draw(st.integers(-len(shape) - 1, len(shape)))}
+
+
+@st.composite
+def expand_case(draw: Any) -> Case:
+    """A shape with size-1 axes expanded to a larger shape (extra leading axes, -1 keeping a size)."""
+    shape = draw(shapes(min_dims=0, max_dims=3, max_side=3))
+    lead = tuple(draw(st.lists(st.integers(1, 3), max_size=3 - len(shape))))
+    target = list(lead + tuple(draw(st.integers(1, 3)) if size == 1 else size for size in shape))
+    for i in range(len(lead), len(target)):
+        if target[i] == shape[i - len(lead)] and draw(st.booleans()):
+            target[i] = -1
+    return (shape,), {"target": tuple(target)}
+
+
+def _numpy_expand(x: np.ndarray, target: tuple) -> np.ndarray:
+    lead = len(target) - x.ndim
+    full = tuple(x.shape[i - lead] if size == -1 else size for i, size in enumerate(target))
+    return np.broadcast_to(x, full)
+
+
+@st.composite
+def pad_case(draw: Any) -> Case:
+    """One (before, after) pair per axis and a fill value."""
+    shape = draw(small_shapes(min_dims=1))
+    widths = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in shape)
+    return (shape,), {"pad_width": widths, "value": draw(st.sampled_from([0.0, -1.5]))}
+
+
+@st.composite
+def basic_index_case(draw: Any) -> Case:
+    """Ints (also negative), non-empty slices with steps (also negative), None and ``...``."""
+    shape = draw(small_shapes(min_dims=1))
+    items: list = []
+    for size in shape:
+        kind = draw(st.sampled_from(["int", "slice", "slice", "full"]))
+        if kind == "int":
+            items.append(draw(st.integers(-size, size - 1)))
+        elif kind == "full":
+            items.append(slice(None))
+        else:
+            step = draw(st.sampled_from([1, 2, -1]))
+            start = draw(st.integers(0, size - 1))
+            items.append(slice(start, None, step))
+    if draw(st.booleans()):
+        items.insert(draw(st.integers(0, len(items))), None)
+    if len(items) > 1 and draw(st.booleans()):  # replace a trailing run of full slices by ...
+        items = items[:-1] + [Ellipsis] if items[-1] == slice(None) else items
+    return (shape,), {"index": tuple(items)}
+
+
+@st.composite
+def integer_array_index_case(draw: Any) -> Case:
+    """An integer array on axis 0 with repeated (and negative) entries, maybe 2-D, maybe with a trailing slice."""
+    shape = draw(small_shapes(min_dims=1))
+    count = draw(st.integers(1, 6))
+    indices = np.asarray(draw(st.lists(st.integers(-shape[0], shape[0] - 1), min_size=count, max_size=count)))
+    if count % 2 == 0 and draw(st.booleans()):
+        indices = indices.reshape(2, count // 2)
+    index: tuple = (indices,)
+    if len(shape) > 1 and draw(st.booleans()):
+        index = (indices, slice(1, None) if shape[1] > 1 else slice(None))
+    return (shape,), {"index": index}
+
+
+@st.composite
+def boolean_mask_case(draw: Any) -> Case:
+    """A boolean mask over the leading axes (or the whole shape); at least one element selected."""
+    shape = draw(small_shapes(min_dims=1))
+    mask_dims = draw(st.integers(1, len(shape)))
+    mask_shape = shape[:mask_dims]
+    flags = draw(st.lists(st.booleans(), min_size=math.prod(mask_shape), max_size=math.prod(mask_shape)))
+    flags[draw(st.integers(0, len(flags) - 1))] = True
+    return (shape,), {"index": np.asarray(flags).reshape(mask_shape)}
+
+
+@st.composite
+def cat_case(draw: Any) -> Case:
+    """2-3 tensors that agree except along ``axis`` (non-negative or negative)."""
+    shape = draw(small_shapes(min_dims=1))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    count = draw(st.integers(2, 3))
+    all_shapes = []
+    for _ in range(count):
+        sizes = list(shape)
+        sizes[axis] = draw(st.integers(1, 3))
+        all_shapes.append(tuple(sizes))
+    return tuple(all_shapes), {"axis": axis}
+
+
+@st.composite
+def stack_case(draw: Any) -> Case:
+    """2-3 tensors of one shape and a new axis in [-ndim-1, ndim]."""
+    shape = draw(small_shapes())
+    count = draw(st.integers(2, 3))
+    return (shape,) * count, {"axis": draw(st.integers(-len(shape) - 1, len(shape)))}
+
+
+def _pair(value: Any) -> tuple:
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+@st.composite
+def conv_case(draw: Any) -> Case:
+    """NCHW input, OIHW weight, optional bias; stride and padding as ints or pairs."""
+    batch, channels, out_channels = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = draw(st.sampled_from([1, 2, (1, 2), (2, 1)]))
+    padding = draw(st.sampled_from([0, 1, (1, 0)]))
+    pad_h, pad_w = _pair(padding)
+    height = draw(st.integers(max(1, kernel[0] - 2 * pad_h), 4))
+    width = draw(st.integers(max(1, kernel[1] - 2 * pad_w), 4))
+    input_shapes = [(batch, channels, height, width), (out_channels, channels) + kernel]
+    if draw(st.booleans()):
+        input_shapes.append((out_channels,))
+    return tuple(input_shapes), {"stride": stride, "padding": padding}
+
+
+@st.composite
+def pool_case(draw: Any) -> Case:
+    """NCHW input, kernel_size (int or pair), stride None / int / pair."""
+    kernel = draw(st.sampled_from([1, 2, 3, (2, 1), (1, 3)]))
+    kernel_h, kernel_w = _pair(kernel)
+    shape = (draw(st.integers(1, 2)), draw(st.integers(1, 2)),
+             draw(st.integers(kernel_h, 4)), draw(st.integers(kernel_w, 4)))
+    return (shape,), {"kernel_size": kernel, "stride": draw(st.sampled_from([None, 1, 2, (1, 2)]))}
+
+
+# ---------------------------------------------------------------- NumPy references
+
+def conv2d_reference(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None, stride: Any = 1,
+                     padding: Any = 0) -> np.ndarray:
+    """Cross-correlation by explicit loops over output positions (NCHW, OIHW)."""
+    (stride_h, stride_w), (pad_h, pad_w) = _pair(stride), _pair(padding)
+    x = np.pad(x, ((0, 0), (0, 0), (pad_h, pad_h), (pad_w, pad_w)))
+    kernel_h, kernel_w = w.shape[2:]
+    out_h = (x.shape[2] - kernel_h) // stride_h + 1
+    out_w = (x.shape[3] - kernel_w) // stride_w + 1
+    out = np.zeros((x.shape[0], w.shape[0], out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            patch = x[:, :, i * stride_h: i * stride_h + kernel_h, j * stride_w: j * stride_w + kernel_w]
+            out[:, :, i, j] = np.einsum("nchw,ochw->no", patch, w)
+    return out if b is None else out + b[None, :, None, None]
+
+
+def pool_reference(reduce: Callable) -> Callable:
+    """max/avg pooling by explicit loops over windows."""
+    def pool(x: np.ndarray, kernel_size: Any, stride: Any = None) -> np.ndarray:
+        kernel_h, kernel_w = _pair(kernel_size)
+        stride_h, stride_w = _pair(kernel_size if stride is None else stride)
+        out_h = (x.shape[2] - kernel_h) // stride_h + 1
+        out_w = (x.shape[3] - kernel_w) // stride_w + 1
+        out = np.zeros(x.shape[:2] + (out_h, out_w))
+        for i in range(out_h):
+            for j in range(out_w):
+                window = x[:, :, i * stride_h: i * stride_h + kernel_h, j * stride_w: j * stride_w + kernel_w]
+                out[:, :, i, j] = reduce(window, axis=(2, 3))
+        return out
+    return pool
+
+
+def _gelu_tanh(x: np.ndarray) -> np.ndarray:
+    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    exps = np.exp(x - x.max(axis=axis, keepdims=True))
+    return exps / exps.sum(axis=axis, keepdims=True)
+
+
+def _reduce(numpy_fn: Callable) -> Callable:
+    def reference(x: np.ndarray, axis: Any = None, keepdim: bool = False, **kw: Any) -> np.ndarray:
+        return numpy_fn(x, axis=normalized(axis, x.ndim), keepdims=keepdim, **kw)
+    return reference
+
+
+def _logsumexp(x: np.ndarray, axis: Any = None, keepdim: bool = False) -> np.ndarray:
+    return np.log(np.sum(np.exp(x), axis=normalized(axis, x.ndim), keepdims=keepdim))
+
+
+def _var(x: np.ndarray, axis: Any = None, keepdim: bool = False, correction: int = 1) -> np.ndarray:
+    return np.var(x, axis=normalized(axis, x.ndim), keepdims=keepdim, ddof=correction)
+
+
+def _std(x: np.ndarray, axis: Any = None, keepdim: bool = False, correction: int = 1) -> np.ndarray:
+    return np.std(x, axis=normalized(axis, x.ndim), keepdims=keepdim, ddof=correction)
+
+
+# ---------------------------------------------------------------- the table
+
+_scalar = _floats(-2.0, 2.0)
+_nonzero_scalar = _away_from([0.0], 0.25, -2.0, 2.0)
+
+OPS: list = [
+    # --- elementwise: arithmetic, tensor-tensor with broadcasting and with Python scalars on either side
+    OpSpec("add", lambda a, b: a + b, np.add, broadcast_pair(), REAL, "elementwise"),
+    OpSpec("add_scalar", lambda a, scalar: a + scalar, lambda a, scalar: a + scalar,
+           scalar_operand_case(_scalar), REAL, "elementwise"),
+    OpSpec("radd_scalar", lambda a, scalar: scalar + a, lambda a, scalar: scalar + a,
+           scalar_operand_case(_scalar), REAL, "elementwise"),
+    OpSpec("sub", lambda a, b: a - b, np.subtract, broadcast_pair(), REAL, "elementwise"),
+    OpSpec("sub_scalar", lambda a, scalar: a - scalar, lambda a, scalar: a - scalar,
+           scalar_operand_case(_scalar), REAL, "elementwise"),
+    OpSpec("rsub_scalar", lambda a, scalar: scalar - a, lambda a, scalar: scalar - a,
+           scalar_operand_case(_scalar), REAL, "elementwise"),
+    OpSpec("mul", lambda a, b: a * b, np.multiply, broadcast_pair(), REAL, "elementwise"),
+    OpSpec("mul_scalar", lambda a, scalar: a * scalar, lambda a, scalar: a * scalar,
+           scalar_operand_case(_scalar), REAL, "elementwise"),
+    OpSpec("rmul_scalar", lambda a, scalar: scalar * a, lambda a, scalar: scalar * a,
+           scalar_operand_case(_scalar), REAL, "elementwise"),
+    OpSpec("div", lambda a, b: a / b, np.divide, broadcast_pair(), (REAL, NONZERO), "elementwise"),
+    OpSpec("div_scalar", lambda a, scalar: a / scalar, lambda a, scalar: a / scalar,
+           scalar_operand_case(_nonzero_scalar), REAL, "elementwise"),
+    OpSpec("rdiv_scalar", lambda a, scalar: scalar / a, lambda a, scalar: scalar / a,
+           scalar_operand_case(_scalar), NONZERO, "elementwise"),
+    OpSpec("pow", lambda a, b: a ** b, np.power, broadcast_pair(), (BASE, EXPONENT), "elementwise"),
+    OpSpec("pow_scalar", lambda a, scalar: a ** scalar, lambda a, scalar: a ** scalar,
+           scalar_operand_case(st.sampled_from([2, 3, -1, 0.5, 1.5, -2.5, 0])), BASE, "elementwise"),
+    OpSpec("pow_integer_negative_base", lambda a, scalar: a ** scalar, lambda a, scalar: a ** scalar,
+           scalar_operand_case(st.sampled_from([1, 2, 3, -1, -2])), NONZERO, "elementwise"),
+    OpSpec("rpow_scalar", lambda a, scalar: scalar ** a, lambda a, scalar: scalar ** a,
+           scalar_operand_case(_floats(0.5, 3.0)), REAL, "elementwise"),
+    OpSpec("neg", lambda a: -a, np.negative, unary_case(), REAL, "elementwise"),
+    # --- elementwise: math functions
+    OpSpec("exp", lambda a: a.exp(), np.exp, unary_case(), REAL, "elementwise"),
+    OpSpec("log", lambda a: a.log(), np.log, unary_case(), POSITIVE, "elementwise"),
+    OpSpec("sqrt", lambda a: a.sqrt(), np.sqrt, unary_case(), POSITIVE, "elementwise"),
+    OpSpec("abs", lambda a: a.abs(), np.abs, unary_case(), NONZERO, "elementwise"),
+    OpSpec("relu", lambda a: a.relu(), lambda a: np.maximum(a, 0.0), unary_case(), NONZERO, "elementwise"),
+    OpSpec("leaky_relu", lambda a, slope: a.leaky_relu(slope), lambda a, slope: np.where(a > 0, a, slope * a),
+           unary_case(slope=st.sampled_from([0.01, 0.2])), NONZERO, "elementwise"),
+    OpSpec("sigmoid", lambda a: a.sigmoid(), lambda a: 1.0 / (1.0 + np.exp(-a)), unary_case(), REAL, "elementwise"),
+    OpSpec("tanh", lambda a: a.tanh(), np.tanh, unary_case(), REAL, "elementwise"),
+    OpSpec("softplus", lambda a: a.softplus(), lambda a: np.log1p(np.exp(a)), unary_case(), REAL, "elementwise"),
+    OpSpec("gelu", lambda a: a.gelu(), _gelu_tanh, unary_case(), REAL, "elementwise"),
+    OpSpec("clip", lambda a, low, high: a.clip(low, high), lambda a, low, high: np.clip(a, low, high),
+           unary_case(low=st.sampled_from([CLIP_LOW, None]), high=st.sampled_from([CLIP_HIGH, None]))
+           .filter(lambda case: case[1]["low"] is not None or case[1]["high"] is not None),
+           AWAY_FROM_CLIP_BOUNDS, "elementwise"),
+    OpSpec("maximum", lambda a, b: a.maximum(b), np.maximum, broadcast_pair(), DISTINCT, "elementwise"),
+    OpSpec("minimum", lambda a, b: a.minimum(b), np.minimum, broadcast_pair(), DISTINCT, "elementwise"),
+    OpSpec("where", lambda a, b, condition: Tensor.where(condition, a, b),
+           lambda a, b, condition: np.where(condition, a, b), where_case(), REAL, "elementwise"),
+    # --- reductions (every axis form, keepdim both ways)
+    OpSpec("sum", lambda a, axis, keepdim: a.sum(axis=axis, keepdim=keepdim), _reduce(np.sum),
+           reduction_case(), REAL, "reduction"),
+    OpSpec("mean", lambda a, axis, keepdim: a.mean(axis=axis, keepdim=keepdim), _reduce(np.mean),
+           reduction_case(), REAL, "reduction"),
+    OpSpec("max", lambda a, axis, keepdim: a.max(axis=axis, keepdim=keepdim), _reduce(np.max),
+           reduction_case(), DISTINCT, "reduction"),
+    OpSpec("min", lambda a, axis, keepdim: a.min(axis=axis, keepdim=keepdim), _reduce(np.min),
+           reduction_case(), DISTINCT, "reduction"),
+    OpSpec("var", lambda a, axis, keepdim, correction: a.var(axis=axis, keepdim=keepdim, correction=correction),
+           _var, variance_case(), REAL, "reduction"),
+    OpSpec("std", lambda a, axis, keepdim, correction: a.std(axis=axis, keepdim=keepdim, correction=correction),
+           _std, variance_case(), DISTINCT, "reduction"),
+    OpSpec("logsumexp", lambda a, axis, keepdim: a.logsumexp(axis=axis, keepdim=keepdim), _logsumexp,
+           reduction_case(), REAL, "reduction"),
+    OpSpec("softmax", lambda a, axis: a.softmax(axis=axis), _softmax, softmax_case(), REAL, "reduction"),
+    OpSpec("log_softmax", lambda a, axis: a.log_softmax(axis=axis), lambda a, axis: np.log(_softmax(a, axis)),
+           softmax_case(), REAL, "reduction"),
+    # --- matmul (1-D either side, 2-D, batched with broadcasting)
+    OpSpec("matmul", lambda a, b: a @ b, np.matmul, matmul_case(), REAL, "matmul"),
+    OpSpec("matmul_method", lambda a, b: a.matmul(b), np.matmul, matmul_case(), REAL, "matmul"),
+    # --- movement
+    OpSpec("reshape", lambda a, target, as_tuple: a.reshape(target) if as_tuple else a.reshape(*target),
+           _numpy_reshape, reshape_case(), REAL, "movement"),
+    OpSpec("flatten", lambda a, start_dim: a.flatten(start_dim),
+           lambda a, start_dim: a.reshape(a.shape[:start_dim % a.ndim] + (-1,)), flatten_case(), REAL, "movement"),
+    OpSpec("permute", lambda a, order: a.permute(*order), lambda a, order: np.transpose(a, order),
+           permute_case(), REAL, "movement"),
+    OpSpec("transpose", lambda a, dim0, dim1: a.transpose(dim0, dim1), lambda a, dim0, dim1: np.swapaxes(a, dim0, dim1),
+           transpose_case(), REAL, "movement"),
+    OpSpec("T", lambda a: a.T, lambda a: a.T, unary_case(), REAL, "movement"),
+    OpSpec("squeeze", lambda a, axis: a.squeeze(axis), _numpy_squeeze, squeeze_case(), REAL, "movement"),
+    OpSpec("unsqueeze", lambda a, axis: a.unsqueeze(axis), np.expand_dims, unsqueeze_case(), REAL, "movement"),
+    OpSpec("expand", lambda a, target: a.expand(*target), _numpy_expand, expand_case(), REAL, "movement"),
+    OpSpec("pad", lambda a, pad_width, value: a.pad(pad_width, value=value),
+           lambda a, pad_width, value: np.pad(a, pad_width, constant_values=value), pad_case(), REAL, "movement"),
+    OpSpec("getitem_basic", lambda a, index: a[index], lambda a, index: a[index], basic_index_case(), REAL,
+           "movement"),
+    OpSpec("getitem_int_array", lambda a, index: a[index], lambda a, index: a[index], integer_array_index_case(),
+           REAL, "movement"),
+    OpSpec("getitem_bool_mask", lambda a, index: a[index], lambda a, index: a[index], boolean_mask_case(), REAL,
+           "movement"),
+    OpSpec("cat", lambda *ts, axis: Tensor.cat(list(ts), axis=axis), lambda *xs, axis: np.concatenate(xs, axis=axis),
+           cat_case(), REAL, "movement"),
+    OpSpec("stack", lambda *ts, axis: Tensor.stack(list(ts), axis=axis), lambda *xs, axis: np.stack(xs, axis=axis),
+           stack_case(), REAL, "movement"),
+    # --- convolution and pooling
+    OpSpec("conv2d", lambda x, w, *bias, stride, padding: x.conv2d(w, bias[0] if bias else None, stride=stride,
+                                                                 padding=padding),
+           conv2d_reference, conv_case(), REAL, "conv"),
+    OpSpec("max_pool2d", lambda x, kernel_size, stride: x.max_pool2d(kernel_size, stride=stride),
+           pool_reference(np.max), pool_case(), DISTINCT, "conv"),
+    OpSpec("avg_pool2d", lambda x, kernel_size, stride: x.avg_pool2d(kernel_size, stride=stride),
+           pool_reference(np.mean), pool_case(), REAL, "conv"),
+]
+
+OPS_BY_NAME = {op.name: op for op in OPS}
+assert len(OPS_BY_NAME) == len(OPS), "op names in the table must be unique"
+assert all(op.family in FAMILIES for op in OPS)
+
+
+def ops_in(*families: str) -> list:
+    """The table's entries of the given families."""
+    return [op for op in OPS if op.family in families]
