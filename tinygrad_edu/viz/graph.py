@@ -410,7 +410,12 @@ def draw_graph(
         for node_name, grad in zip(input_nodes, grads):
             edges.append((node_name, names[id(ctx)], edge_attrs(grad)))
 
-    for index, (module, statements) in enumerate(clusters.items()):
+    module_rank = {}
+    for name, _ in named:
+        if "." in name:
+            module_rank.setdefault(name.rsplit(".", 1)[0], len(module_rank))
+    ordered_clusters = sorted(clusters.items(), key=lambda item: module_rank.get(item[0], len(module_rank)))
+    for index, (module, statements) in enumerate(ordered_clusters):
         with dot.subgraph(name=f"cluster_{index}") as sub:
             sub.attr(label=module, style="rounded,dashed", color="#7a7a7a", fontsize="11", fontcolor="#444444")
             for name, attrs in statements:
@@ -441,22 +446,29 @@ def _within_budget(root: Any, order: list, max_nodes: Optional[int]) -> list:
         return order
     chosen: set = set()
     counted_leaves: set = set()
-    used = 1  # the "N more" node
-    queue = deque([root._ctx])
-    chosen.add(id(root._ctx))
-    used += 1
+
+    def cost(ctx: Any) -> int:
+        """Drawn nodes that keeping ``ctx`` adds: itself and the leaves it reads that are not drawn yet."""
+        new_leaves = {id(t) for t in ctx.inputs if t._ctx is None and id(t) not in counted_leaves}
+        return 1 + len(new_leaves)
+
+    def keep(ctx: Any) -> None:
+        chosen.add(id(ctx))
+        counted_leaves.update(id(t) for t in ctx.inputs if t._ctx is None)
+        queue.append(ctx)
+
+    queue: deque = deque()
+    used = 1 + cost(root._ctx)  # the "N more" node and the root's op (always drawn)
+    keep(root._ctx)
     while queue:
         ctx = queue.popleft()
         for tensor in ctx.inputs:
             producer = tensor._ctx
-            if producer is None:
-                if id(tensor) not in counted_leaves:
-                    counted_leaves.add(id(tensor))
-                    used += 1
-            elif id(producer) not in chosen and used + 1 <= max_nodes:
-                chosen.add(id(producer))
-                used += 1
-                queue.append(producer)
+            if producer is not None and id(producer) not in chosen:
+                extra = cost(producer)
+                if used + extra <= max_nodes:
+                    used += extra
+                    keep(producer)
     return [ctx for ctx in order if id(ctx) in chosen]
 
 

@@ -1,0 +1,116 @@
+"""The `tinygrad-edu` command: end to end in a subprocess, --help, and one-line errors."""
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tinygrad_edu.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, path=None, cwd=None):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    if path is not None:
+        env["PATH"] = path
+    return subprocess.run([sys.executable, "-m", "tinygrad_edu", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd or ROOT, timeout=120)
+
+
+def test_demo_trains_and_writes_plots_and_graph(tmp_path):
+    out = tmp_path / "out"
+    result = run("demo", "--epochs", "20", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    for name in ("loss.png", "decision_boundary.png", "grad_norms.png"):
+        assert (out / name).read_bytes()[:4] == b"\x89PNG"
+    svg_text = " ".join(el.text or "" for el in ET.parse(out / "graph.svg").getroot().iter())
+    assert "layers.0.weight" in svg_text and "matmul" in svg_text
+    assert "accuracy" in result.stdout
+    assert "epoch" in result.stderr  # the tqdm progress bar
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporaries left
+
+
+def test_demo_without_graphviz_writes_dot_and_says_how_to_install(tmp_path):
+    empty = tmp_path / "empty_bin"
+    empty.mkdir()
+    out = tmp_path / "out"
+    result = run("demo", "--epochs", "3", "--quiet", "--dataset", "xor", "--out", str(out), path=str(empty))
+    assert result.returncode == 0, result.stderr
+    assert (out / "graph.dot").read_text().startswith("digraph")
+    assert not (out / "graph.svg").exists()
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "apt-get install graphviz" in notes[0] and "graph.dot" in notes[0]
+
+
+def test_trace_prints_the_tutorial_steps():
+    result = run("trace")
+    assert result.returncode == 0, result.stderr
+    for text in ("Step 0 ", "Step 11 ", "hidden_layer_input", "d_hiddenlayer", "Error_at_hidden_layer"):
+        assert text in result.stdout
+
+
+def test_trace_writes_html(tmp_path, capsys):
+    assert main(["trace", "--html", str(tmp_path / "trace.html")]) == 0
+    assert "<table>" in (tmp_path / "trace.html").read_text()
+
+
+@pytest.mark.parametrize("args, expected", [
+    ([], "demo"),
+    (["demo"], "--hidden"),
+    (["trace"], "--seed"),
+])
+def test_help_lists_the_options(args, expected, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main([*args, "--help"])
+    assert caught.value.code == 0
+    assert expected in capsys.readouterr().out
+
+
+def test_help_through_python_dash_m():
+    result = run("demo", "--help")
+    assert result.returncode == 0 and "--optimizer" in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["demo", "--dataset", "nope"], "invalid choice: 'nope'"),
+    (["demo", "--hidden", "0"], "must be positive"),
+    (["demo", "--hidden", "abc"], "positive integers"),
+    (["demo", "--hidden", "16,,4"], "positive integers"),
+    (["demo", "--epochs", "0"], "positive integer"),
+    (["demo", "--lr", "-1"], "positive finite number"),
+    (["demo", "--lr", "nan"], "positive finite number"),
+    (["demo", "--optimizer", "rmsprop"], "invalid choice"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_arguments_print_one_line_and_exit_2(args, message, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(args)
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("tinygrad-edu") and message in err
+
+
+def test_unwritable_output_folder_is_one_line_and_exit_2(tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    assert main(["demo", "--out", str(blocker / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot write to the output folder" in err and str(blocker) in err
+
+
+def test_errors_show_no_traceback_in_a_real_process(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    for args in (["demo", "--hidden", "abc"], ["demo", "--out", str(blocker / "out")]):
+        result = run(*args)
+        assert result.returncode == 2
+        assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_no_subcommand_prints_help_and_exits_2(capsys):
+    assert main([]) == 2
+    assert "demo" in capsys.readouterr().out
