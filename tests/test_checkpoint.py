@@ -236,3 +236,8 @@ def test_crash_mid_write_keeps_old_file_and_leaves_no_temp_file(tmp_path, monkey
     assert path.read_bytes() == old_bytes
     assert os.listdir(tmp_path) == ["m.npz"]
     _assert_state_equal(_model(2).load(path), _snapshot(_model(0)))
+
+
+def test_save_into_a_missing_directory_raises_naming_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        _model().save(tmp_path / "no_such_dir" / "m.npz")

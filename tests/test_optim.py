@@ -262,3 +262,29 @@ def test_learning_rate_can_be_changed_between_steps():
     param.grad = Tensor(np.array([1.0]))
     optimizer.step()
     assert param.tolist() == [0.5]
+
+
+def test_zero_grad_can_keep_zeroed_gradient_arrays():
+    param = Tensor([1.0, 2.0], requires_grad=True)
+    optimizer = optim.SGD([param], lr=0.1)
+    (param * 3.0).sum().backward()
+    optimizer.zero_grad(set_to_none=False)
+    assert param.grad.tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True),
+                                  lambda p: optim.Adam(p, lr=0.05), lambda p: optim.AdamW(p, lr=0.05)])
+def test_each_optimizer_fits_a_small_regression(make):
+    rng = np.random.default_rng(0)
+    inputs = rng.normal(size=(32, 3)).astype(np.float32)
+    targets = inputs @ np.array([[1.0], [-2.0], [0.5]], dtype=np.float32) + 0.3
+    layer = nn.Linear(3, 1)
+    optimizer = make(layer.parameters())
+    losses = []
+    for _ in range(200):
+        loss = nn.functional.mse_loss(layer(Tensor(inputs)), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 1e-2 * losses[0]

@@ -61,10 +61,13 @@ class Optimizer:
         # One dict per parameter (aligned with self.params), filled lazily by _update.
         self.state: list[dict[str, Any]] = [{} for _ in self.params]
 
-    def zero_grad(self) -> None:
-        """Forget the gradients (set every `.grad` to None), as PyTorch does by default."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients: `.grad = None` (PyTorch's default), or zeros in place."""
         for param in self.params:
-            param.grad = None
+            if set_to_none or param.grad is None:
+                param.grad = None
+            else:
+                param.grad.data[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return `closure()` if one is given."""

@@ -172,10 +172,13 @@ class Module:
         return self
 
     # ----- training helpers ----------------------------------------------------
-    def zero_grad(self) -> None:
-        """Set `.grad` of every parameter to None (PyTorch's default, `set_to_none=True`)."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's gradient: `.grad = None` (PyTorch's default), or zeros in place."""
         for param in self.parameters():
-            param.grad = None
+            if set_to_none or param.grad is None:
+                param.grad = None
+            else:
+                param.grad.data[...] = 0
 
     def train(self, mode: bool = True) -> Module:
         """Put this module and all below it in training mode (or eval mode if `mode` is False)."""
@@ -275,6 +278,8 @@ class Module:
         """
         path = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise FileNotFoundError(f"cannot save to {path!r}: directory {directory!r} does not exist")
         state = self.state_dict()
         descriptor, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
         try:
