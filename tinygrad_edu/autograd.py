@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import linecache
 import os
 import sys
@@ -81,14 +82,19 @@ class Function:
     backward pass ``grad_output`` and ``grads_to_inputs`` (one per input).
     """
 
+    # Slots for what every recorded node sets; "__dict__" keeps custom attributes possible
+    # (ctx.axes, ...) and is only allocated when an op stores one.
+    __slots__ = ("inputs", "needs_input_grad", "output_data", "saved", "grad_output", "grads_to_inputs",
+                 "__dict__", "__weakref__")
+
     op_name = ""  # filled per subclass by __init_subclass__ (class name, lower case)
 
     inputs: tuple
     needs_input_grad: tuple
     output_data: np.ndarray
-    saved: Any = ()
-    grad_output: Any = None
-    grads_to_inputs: Any = None
+    saved: Any                 # () until save_for_backward; FREED after backward
+    grad_output: Any           # None until a backward pass reaches the node
+    grads_to_inputs: Any
     hooks: Any = None          # hooks registered on the (non-leaf) output Tensor
     retained: Any = None       # weak reference to the output Tensor after retain_grad()
     created_at: Any = None     # (filename, lineno, function) of user code, in detect_anomaly
@@ -118,37 +124,45 @@ class Function:
     @property
     def output(self) -> "Tensor":
         """This node's output as a Tensor attached to the node (for differentiable rules)."""
-        from .tensor import Tensor
-        return Tensor._make(self.output_data, self, True)
+        return _make_tensor(self.output_data, self, True)
 
     @classmethod
     def apply(cls, *inputs: "Tensor", **kwargs: Any) -> "Tensor":
         """Run the op on Tensors and, if any input needs a gradient, record the node."""
-        ctx = cls.__new__(cls)
+        ctx = _new_object(cls)
         ctx.inputs = inputs
+        ctx.saved = ()
         try:
-            output_data = cls.forward(ctx, *[t.data for t in inputs], **kwargs)
+            count = len(inputs)
+            if count == 2:
+                output_data = cls.forward(ctx, inputs[0].data, inputs[1].data, **kwargs)
+            elif count == 1:
+                output_data = cls.forward(ctx, inputs[0].data, **kwargs)
+            else:
+                output_data = cls.forward(ctx, *[t.data for t in inputs], **kwargs)
         except (ValueError, IndexError, TypeError) as error:
             if not cls.__module__.startswith(__package__ + ".") or getattr(error, "_named", False):
                 raise
             raise _named_error(ctx, error) from None
-        requires_grad = False
-        if _grad_enabled:
-            for t in inputs:
-                if t.requires_grad:
-                    requires_grad = True
-                    break
-        from .tensor import Tensor  # a cached module lookup after the first call
-        if type(output_data) is not np.ndarray:
+        if type(output_data) is not _ndarray:  # NumPy returns scalars for 0-d results
             output_data = np.asarray(output_data)
         if _anomaly_enabled:
             ctx.created_at = _user_frame()
             _check_finite(ctx, output_data, "forward output")
-        if not requires_grad:
-            return Tensor._make(output_data, None, False)
-        ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
-        ctx.output_data = output_data
-        return Tensor._make(output_data, ctx, True)
+        if _grad_enabled:
+            for t in inputs:
+                if t.requires_grad:
+                    ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
+                    ctx.output_data = output_data
+                    ctx.grad_output = ctx.grads_to_inputs = None
+                    return _make_tensor(output_data, ctx, True)
+        return _make_tensor(output_data, None, False)
+
+
+_new_object = object.__new__
+_ndarray = np.ndarray
+_make_tensor: Callable = None  # type: ignore[assignment]  # Tensor._make, bound by tensor.py at import
+_Tensor: Any = None  # the Tensor class, bound by tensor.py at import
 
 
 def _named_error(ctx: Function, error: Exception) -> Exception:
@@ -349,6 +363,10 @@ def run_backward(
 
     previous_mode = _grad_enabled
     _grad_enabled = create_graph
+    # The walk makes no reference cycles (refcounting frees everything), so the cyclic
+    # collector's repeated scans of a large graph would be pure overhead.
+    collector_was_enabled = gc.isenabled()
+    gc.disable()
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             for node in reversed(order):
@@ -357,43 +375,39 @@ def run_backward(
                     continue
                 if node.saved is FREED:
                     raise RuntimeError(_SECOND_BACKWARD_MESSAGE.format(op=node.op_name))
-                if node.hooks:
-                    for hook in node.hooks:
-                        replaced = hook(grad_output)
-                        if replaced is not None:
-                            grad_output = _as_gradient(replaced, grad_output, "a hook's return value")
-                if node.retained is not None:
-                    tensor = node.retained()
-                    if tensor is not None:
-                        tensor.grad = grad_output if create_graph else grad_output.detach()
-                if node in wanted:
-                    for index in wanted[node]:
-                        results[index] = grad_output
+                if node.hooks is not None or node.retained is not None or node in wanted:
+                    grad_output = _visit_tensor(node, grad_output, wanted, results, create_graph)
                 node.grad_output = grad_output
                 grads = node.backward(grad_output)
                 if type(grads) is not tuple:
-                    grads = (grads,) if not isinstance(grads, list) else tuple(grads)
-                if len(grads) != len(node.inputs):
-                    raise RuntimeError(
-                        f"backward of '{node.op_name}' returned {len(grads)} gradients "
-                        f"for {len(node.inputs)} inputs"
-                    )
+                    grads = tuple(grads) if isinstance(grads, list) else (grads,)
                 if not retain_graph:
                     node.saved = FREED
+                inputs_of_node = node.inputs
+                if len(grads) != len(inputs_of_node):
+                    raise RuntimeError(
+                        f"backward of '{node.op_name}' returned {len(grads)} gradients "
+                        f"for {len(inputs_of_node)} inputs"
+                    )
                 delivered = []
-                for tensor, grad, needed in zip(node.inputs, grads, node.needs_input_grad):
-                    if grad is None or not needed:
+                for tensor, grad in zip(inputs_of_node, grads):
+                    if grad is None or not tensor.requires_grad:
                         delivered.append(None)
                         continue
-                    grad = _to_input_gradient(grad, tensor, node)
+                    data = tensor.data
+                    if type(grad) is not _Tensor or grad.data.shape != data.shape or grad.data.dtype != data.dtype:
+                        grad = _to_input_gradient(grad, tensor, node)
                     if _anomaly_enabled:
                         _check_finite(node, grad.data, "backward (gradient for one of its inputs)")
                     delivered.append(grad)
-                    key = tensor._ctx if tensor._ctx is not None else tensor
-                    if key in pending:
-                        pending[key] = pending[key] + grad
-                    else:
+                    key = tensor._ctx or tensor
+                    previous = pending.get(key)
+                    if previous is None:
                         pending[key] = grad
+                    elif create_graph:
+                        pending[key] = previous + grad
+                    else:  # nothing to record: add the arrays directly
+                        pending[key] = _make_tensor(previous.data + grad.data, None, False)
                 node.grads_to_inputs = tuple(delivered)
             # What is left in ``pending`` are the leaves (and roots that are leaves).
             for tensor, grad in pending.items():
@@ -407,14 +421,32 @@ def run_backward(
                     _accumulate_leaf(tensor, grad, create_graph)
     finally:
         _grad_enabled = previous_mode
+        if collector_was_enabled:
+            gc.enable()
     return results if inputs is not None else None
+
+
+def _visit_tensor(node: Function, grad_output: "Tensor", wanted: dict, results: list, create_graph: bool) -> "Tensor":
+    """The gradient of a node's output is complete: run its tensor hooks, retain it, hand it to grad()."""
+    if node.hooks:
+        for hook in node.hooks:
+            replaced = hook(grad_output)
+            if replaced is not None:
+                grad_output = _as_gradient(replaced, grad_output, "a hook's return value")
+    if node.retained is not None:
+        tensor = node.retained()
+        if tensor is not None:
+            value = grad_output if create_graph else grad_output.detach()
+            tensor.grad = value if tensor.grad is None else tensor.grad + value
+    for index in wanted.get(node, ()):
+        results[index] = grad_output
+    return grad_output
 
 
 def _to_input_gradient(grad: Any, tensor: "Tensor", node: Function) -> "Tensor":
     """Turn what a backward rule returned into a Tensor of the input's shape and dtype."""
-    from .tensor import Tensor
-    if type(grad) is not Tensor:
-        grad = Tensor._make(np.asarray(grad, dtype=tensor.dtype), None, False)
+    if type(grad) is not _Tensor:
+        grad = _make_tensor(np.asarray(grad, dtype=tensor.dtype), None, False)
     if grad.shape != tensor.shape:
         try:
             grad = unbroadcast(grad, tensor.shape)
@@ -430,7 +462,6 @@ def _to_input_gradient(grad: Any, tensor: "Tensor", node: Function) -> "Tensor":
 
 def _accumulate_leaf(tensor: "Tensor", grad: "Tensor", create_graph: bool) -> None:
     """``tensor.grad += grad`` after the tensor's hooks, without sharing memory with the graph."""
-    from .tensor import Tensor
     if tensor._hooks:
         for hook in tensor._hooks:
             replaced = hook(grad)
@@ -439,9 +470,9 @@ def _accumulate_leaf(tensor: "Tensor", grad: "Tensor", create_graph: bool) -> No
     if create_graph:
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
     elif tensor.grad is None:
-        tensor.grad = Tensor._make(np.array(grad.data, dtype=tensor.dtype, copy=True), None, False)
+        tensor.grad = _make_tensor(np.array(grad.data, dtype=tensor.dtype, copy=True), None, False)
     else:
-        tensor.grad = Tensor._make(tensor.grad.data + grad.data, None, False)
+        tensor.grad = _make_tensor(tensor.grad.data + grad.data, None, False)
 
 
 def _merged_order(nodes: list) -> list:

@@ -780,6 +780,8 @@ class Tensor:
 
 
 _new_tensor = object.__new__
+autograd._make_tensor = Tensor._make
+autograd._Tensor = Tensor
 
 
 # ---------------------------------------------------------------- argument helpers

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import autograd
 from ..autograd import Function
 
 
@@ -63,12 +64,11 @@ class Max(Function):
         return ctx.reduce(a, axis=axes, keepdims=keepdim)
 
     def backward(ctx, grad_output):
-        from ..tensor import Tensor
         data = ctx.inputs[0].data
         shape = kept_shape(data.shape, ctx.axes)
         winners = data == ctx.output_data.reshape(shape)
         share = winners / winners.sum(axis=ctx.axes, keepdims=True)
-        return grad_output.reshape(shape) * Tensor._make(share.astype(data.dtype), None, False)
+        return grad_output.reshape(shape) * autograd._make_tensor(share.astype(data.dtype), None, False)
 
 
 class Min(Max):
