@@ -1,6 +1,11 @@
 """Shared test configuration: hypothesis profiles (CI is derandomized and bounded)."""
 import os
 
+# One BLAS thread per pytest worker: with -n 2 on two cores, BLAS's own thread pools
+# oversubscribe the machine and small matmuls get 10-20x slower.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(

@@ -63,7 +63,7 @@ class Div(Function):
 
 
 class Pow(Function):
-    """d(a^b)/da = b * a^(b-1) (taken as 0 where b = 0), d(a^b)/db = a^b * log(a) (taken as 0 where a = 0 and b >= 0).
+    """d(a^b)/da = b * a^(b-1) (taken as 0 where a = b = 0), d(a^b)/db = a^b * log(a) (taken as 0 where a = 0 and b >= 0).
 
     Conventions: 0^0 = 1 with both partial derivatives 0 there; for a
     negative base the exponent's derivative is NaN (log of a negative number).
@@ -79,8 +79,9 @@ class Pow(Function):
         grad_a = grad_b = None
         if needs_a:
             grad_a = grad_output * (b * a ** (b - 1))
-            if (b.data == 0).any():
-                grad_a = Tensor.where(b == 0, 0.0, grad_a)
+            zero_zero = (a.data == 0) & (b.data == 0)  # 0 * 0^-1 would be NaN
+            if zero_zero.any():
+                grad_a = Tensor.where(zero_zero, 0.0, grad_a)
         if needs_b:
             grad_b = grad_output * ctx.output * a.log()
             zero_base = (a.data == 0) & (b.data >= 0)
