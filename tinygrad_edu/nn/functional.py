@@ -218,10 +218,12 @@ def nll_loss(log_probs: Any, target: Any, reduction: str = "mean") -> Tensor:
 def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy from raw scores `logits` (N, C) and integer class indices (N,).
 
-    = nll_loss(log_softmax(logits), target); log_softmax subtracts the row
-    maximum (log-sum-exp), so it is finite for any finite logits. A float
-    target, an index outside 0..C-1 or a target of the wrong length raises
-    `ValueError`.
+    loss_i = -log softmax(z_i)[y_i] = logsumexp(z_i) - z_i[y_i]. This is
+    nll_loss(log_softmax(logits), target) without building the (N, C)
+    log-probabilities (fewer graph nodes, same gradient softmax - onehot).
+    logsumexp subtracts the row maximum, so the loss is finite for any finite
+    logits. A float target, an index outside 0..C-1 or a target of the wrong
+    length raises `ValueError`.
     """
     _check_reduction("cross_entropy", reduction)
     logits = _tensor(logits)
@@ -229,5 +231,4 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
         raise ValueError(f"cross_entropy: expected logits of shape (N, C), got shape {logits.shape}")
     batch, num_classes = logits.shape
     indices = _class_indices("cross_entropy", target, batch, num_classes, logits.shape)
-    log_probs = logits.log_softmax(axis=1)
-    return _reduce(-log_probs[np.arange(batch), indices], reduction)
+    return _reduce(logits.logsumexp(axis=1) - logits[np.arange(batch), indices], reduction)
