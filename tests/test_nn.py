@@ -407,3 +407,14 @@ def test_normal_initialisers_have_their_standard_deviation(initialise, std):
 def test_zeros_and_ones_fill_in_place():
     tensor = Tensor(np.full((2, 2), 7.0))
     assert init.zeros_(tensor).data.sum() == 0 and init.ones_(tensor).data.sum() == 4
+
+
+@pytest.mark.parametrize("make", [lambda: nn.Linear(0, 2), lambda: nn.Linear(3, 2.5), lambda: nn.Conv2d(1, -1, 3)])
+def test_layers_reject_sizes_that_are_not_positive_ints(make):
+    with pytest.raises(ValueError, match="must be a positive int"):
+        make()
+
+
+def test_mlp_without_activation_is_purely_linear():
+    model = nn.MLP([2, 3, 1], activation=None)
+    assert [type(layer).__name__ for layer in model.layers] == ["Linear", "Linear"]

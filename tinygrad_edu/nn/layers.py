@@ -28,6 +28,12 @@ def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+def _check_sizes(layer: Module, **sizes: Any) -> None:
+    for name, size in sizes.items():
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size <= 0:
+            raise ValueError(f"{type(layer).__name__}: {name} must be a positive int, got {size!r}")
+
+
 def _pytorch_default_init(weight: Tensor, bias: Tensor | None) -> None:
     """Linear/Conv default: weight and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
     i.e. kaiming_uniform with a = sqrt(5)."""
@@ -49,6 +55,7 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
+        _check_sizes(self, in_features=in_features, out_features=out_features)
         self.in_features = int(in_features)
         self.out_features = int(out_features)
         self.weight = _empty_parameter(self.out_features, self.in_features)
@@ -77,6 +84,7 @@ class Conv2d(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
                  stride: int = 1, padding: int = 0, bias: bool = True) -> None:
         super().__init__()
+        _check_sizes(self, in_channels=in_channels, out_channels=out_channels)
         kernel = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size, self.stride, self.padding = kernel, stride, padding
@@ -379,7 +387,8 @@ class MLP(Module):
 
     `sizes=[2, 16, 16, 1]` builds Linear(2, 16), act, Linear(16, 16), act,
     Linear(16, 1) and then `output_activation` if given. `activation` is a name
-    ("relu", "sigmoid", "tanh", "leaky_relu", "gelu"), a Module or a function.
+    ("relu", "sigmoid", "tanh", "leaky_relu", "gelu"), a Module, a function,
+    or None for no activation (a purely linear network).
     The layers live in `self.layers` (a Sequential), so parameters are named
     `layers.0.weight`, `layers.0.bias`, `layers.2.weight`, ...
 
@@ -396,7 +405,7 @@ class MLP(Module):
         self.layers = Sequential()
         for index, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
             self.layers.append(Linear(fan_in, fan_out))
-            if index < len(sizes) - 2:
+            if index < len(sizes) - 2 and activation is not None:
                 self.layers.append(_activation_module(activation, "activation"))
         if output_activation is not None:
             self.layers.append(_activation_module(output_activation, "output_activation"))
