@@ -233,3 +233,18 @@ def test_digraph_displays_inline_in_jupyter():
     _, loss = small_mlp_loss()
     bundle = viz.draw_graph(loss)._repr_mimebundle_()
     assert "<svg" in bundle["image/svg+xml"]
+
+
+def test_a_named_tensor_without_grad_is_a_named_input():
+    from tinygrad_edu.viz.graph import ROLE_COLORS
+    w = Tensor([[1.0]], requires_grad=True)
+    x = Tensor([[2.0]])
+    source = viz.draw_graph((x @ w).sum(), params=[("X", x), ("w", w)]).source
+    assert ROLE_COLORS["input"] in node_line(source, "<B>X</B>")
+    assert ROLE_COLORS["parameter"] in node_line(source, "<B>w</B>")
+
+
+def test_clusters_can_be_turned_off():
+    model, loss = small_mlp_loss()
+    source = viz.draw_graph(loss, params=model.named_parameters(), clusters=False).source
+    assert "subgraph" not in source and "layers.0.weight" in source

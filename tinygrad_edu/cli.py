@@ -216,7 +216,7 @@ def run_demo(args: argparse.Namespace) -> int:
     written.append(out / "grad_norms.png")
     note = None
     try:
-        written.append(viz.render_graph(loss, out / "graph.svg", params=model.named_parameters()))
+        written.append(viz.render_graph(loss, out / "graph.svg", params=model.named_parameters(), rankdir="TB"))
     except viz.GraphvizNotFoundError as error:
         written.append(error.dot_path)
         note = str(error)

@@ -192,6 +192,7 @@ def draw_graph(
     rankdir: str = "LR",
     *,
     max_nodes: Optional[int] = 400,
+    clusters: bool = True,
     vanishing: float = 1e-7,
     exploding: float = 1e3,
     legend: bool = True,
@@ -214,15 +215,17 @@ def draw_graph(
     Args:
         root: the Tensor to draw the graph of (usually the loss).
         params: ``(name, tensor)`` pairs such as ``model.named_parameters()``, or
-            a name -> tensor mapping. Named tensors are parameters; dotted names
-            sharing a prefix (``layers.0.weight``, ``layers.0.bias``) are grouped
-            into a cluster per module. Without ``params`` every leaf that requires
-            grad counts as a parameter.
+            a name -> tensor mapping. Named tensors that require grad are
+            parameters (others, like the data ``X``, are named inputs); dotted
+            names sharing a prefix (``layers.0.weight``, ``layers.0.bias``) are
+            grouped into a cluster per module. Without ``params`` every leaf that
+            requires grad counts as a parameter.
         show_data: also print the values of tensors with at most 16 elements.
         show_grad: colour the edges by gradient (when backward has run).
         rankdir: Graphviz layout direction: "LR", "TB", "RL" or "BT".
         max_nodes: node budget; past it the nodes farthest from ``root`` collapse
             into one "N more" node (None draws everything).
+        clusters: draw each module's parameters and the ops using them in a box.
         vanishing: threshold below which a gradient norm counts as vanishing.
         exploding: threshold above which a gradient norm counts as exploding.
         legend: add the colour legend.
@@ -259,8 +262,9 @@ def draw_graph(
     collapsed = len(order) - len(kept)
 
     def is_parameter(tensor: Any) -> bool:
+        # Named tensors that require grad are parameters; a named tensor without grad is a named input.
         if id(tensor) in param_name:
-            return True
+            return bool(tensor.requires_grad)
         return not params_given and tensor._ctx is None and bool(tensor.requires_grad)
 
     def leaf_role(tensor: Any) -> str:
@@ -268,13 +272,13 @@ def draw_graph(
             return "output"
         if is_parameter(tensor):
             return "parameter"
-        if not tensor.requires_grad and tensor.data.size == 1:
+        if not tensor.requires_grad and tensor.data.size == 1 and id(tensor) not in param_name:
             return "constant"
         return "input"
 
     # Which module a node belongs to: a parameter's name prefix, passed on to ops whose
     # inputs are that module's parameters (or tensors made only from them, like W.T).
-    module_of_param = {id(t): name.rsplit(".", 1)[0] for name, t in named if "." in name}
+    module_of_param = {id(t): name.rsplit(".", 1)[0] for name, t in named if "." in name and clusters}
     derived_module: dict = {}   # id(ctx) -> module, for tensors computed only from one module's parameters
     op_module: dict = {}        # id(ctx) -> module cluster the op (and its output) is drawn in
     for ctx in order:
@@ -316,7 +320,7 @@ def draw_graph(
         node_attr={"fontname": "Helvetica", "fontsize": "11", "margin": "0.08,0.04", "height": "0.3"},
         edge_attr={"fontname": "Helvetica", "fontsize": "9", "arrowsize": "0.6", "color": GRAD_COLORS["none"]},
     )
-    clusters: dict = {}   # module -> list of DOT statements, emitted as subgraphs at the end
+    cluster_nodes: dict = {}   # module -> list of (node name, attributes), emitted as subgraphs at the end
     names: dict = {}      # id(leaf tensor) or id(ctx) for its output -> DOT node name
     counter = 0
 
@@ -325,11 +329,15 @@ def draw_graph(
         counter += 1
         return f"n{counter - 1}"
 
+    node_module: dict = {}     # node name -> module of the cluster it is drawn in
+    constant_nodes: set = set()
+
     def add_node(name: str, module: Optional[str], **attrs: str) -> None:
+        node_module[name] = module
         if module is None:
             dot.node(name, **attrs)
         else:
-            clusters.setdefault(module, []).append((name, attrs))
+            cluster_nodes.setdefault(module, []).append((name, attrs))
 
     def tensor_lines(data: np.ndarray, role: str) -> list:
         if role == "constant":
@@ -354,6 +362,7 @@ def draw_graph(
                  "fillcolor": ROLE_COLORS[role], "margin": "0.12,0.05"}
         if role == "constant":
             attrs["style"] = "filled,rounded,dashed"
+            constant_nodes.add(name)
         if role == "output":
             attrs["penwidth"] = "2"
         add_node(name, module, **attrs)
@@ -410,11 +419,26 @@ def draw_graph(
         for node_name, grad in zip(input_nodes, grads):
             edges.append((node_name, names[id(ctx)], edge_attrs(grad)))
 
+    # Invisible edges from whatever feeds a module into its parameters put each module below
+    # (or right of) the one before it; otherwise a parameter is ranked beside the previous
+    # module, the cluster boxes overlap in rank and dot staggers them into a wide staircase.
+    entries: dict = {}
+    for tail, head, _ in edges:
+        module = node_module.get(head)
+        if module is not None and node_module.get(tail) != module and tail not in constant_nodes:
+            entries.setdefault(module, {})[tail] = None
+    layout_edges = []
+    for module, statements in cluster_nodes.items():
+        has_inputs = {head for _, head, _ in edges}
+        for name, _ in statements:
+            if name not in has_inputs:  # the module's parameters
+                layout_edges += [(tail, name) for tail in entries.get(module, ()) if node_module.get(tail) != module]
+
     module_rank = {}
     for name, _ in named:
         if "." in name:
             module_rank.setdefault(name.rsplit(".", 1)[0], len(module_rank))
-    ordered_clusters = sorted(clusters.items(), key=lambda item: module_rank.get(item[0], len(module_rank)))
+    ordered_clusters = sorted(cluster_nodes.items(), key=lambda item: module_rank.get(item[0], len(module_rank)))
     for index, (module, statements) in enumerate(ordered_clusters):
         with dot.subgraph(name=f"cluster_{index}") as sub:
             sub.attr(label=module, style="rounded,dashed", color="#7a7a7a", fontsize="11", fontcolor="#444444")
@@ -422,6 +446,8 @@ def draw_graph(
                 sub.node(name, **attrs)
     for tail, head, attrs in edges:
         dot.edge(tail, head, **attrs)
+    for tail, head in layout_edges:
+        dot.edge(tail, head, style="invis")
     if legend:
         dot.node("legend", label=_legend_label(grads_available), shape="plaintext", fontsize="10")
     return dot
