@@ -342,11 +342,13 @@ _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive with members / an e
 def _read_checkpoint(path: str) -> dict[str, np.ndarray]:
     """Read every array of an `.npz` file, or raise one `CheckpointError` naming the file."""
     try:
+        # Open the file ourselves: np.load(path) leaks its handle when the zip is unreadable.
         with open(path, "rb") as file:
             magic = file.read(4)
-        if magic in _ZIP_MAGIC:
-            with np.load(path, allow_pickle=False) as archive:
-                return {name: archive[name] for name in archive.files}
+            if magic in _ZIP_MAGIC:
+                file.seek(0)
+                with np.load(file, allow_pickle=False) as archive:
+                    return {name: archive[name] for name in archive.files}
     except FileNotFoundError:
         raise FileNotFoundError(f"no checkpoint at {path!r}") from None
     except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, KeyError, RuntimeError,
