@@ -1,9 +1,12 @@
 """state_dict / load_state_dict / save / load: exact round trips, clear errors, atomic writes."""
 import os
+import tempfile
 import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinygrad_edu.nn as nn
 import tinygrad_edu.nn.module as module_file
@@ -241,3 +244,18 @@ def test_crash_mid_write_keeps_old_file_and_leaves_no_temp_file(tmp_path, monkey
 def test_save_into_a_missing_directory_raises_naming_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         _model().save(tmp_path / "no_such_dir" / "m.npz")
+
+
+@given(st.lists(st.integers(1, 6), min_size=2, max_size=4), st.integers(0, 2 ** 16))
+def test_any_mlp_round_trips_exactly_through_a_file(sizes, seed):
+    source, target = _mlp(sizes, seed), _mlp(sizes, seed + 1)
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "mlp.npz")
+        source.save(path)
+        target.load(path)
+    _assert_state_equal(target, _snapshot(source))
+
+
+def _mlp(sizes, seed):
+    manual_seed(seed)
+    return nn.MLP(sizes, activation="tanh")
