@@ -251,7 +251,7 @@ class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 (PyTorch's name
 
 def _user_frame() -> Optional[tuple]:
     """The innermost stack frame outside this package: where the user created the op."""
-    frame = sys._getframe(1)
+    frame: Any = sys._getframe(1)
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
         frame = frame.f_back
     if frame is None:
@@ -389,7 +389,7 @@ def run_backward(
                         f"backward of '{node.op_name}' returned {len(grads)} gradients "
                         f"for {len(inputs_of_node)} inputs"
                     )
-                delivered = []
+                delivered: list = []
                 for tensor, grad in zip(inputs_of_node, grads):
                     if grad is None or not tensor.requires_grad:
                         delivered.append(None)
@@ -597,6 +597,7 @@ def graph_nodes(roots: Iterable["Tensor"]) -> Iterator[Function]:
 
 def hook_on(tensor: "Tensor", hook: Callable) -> Callable[[], None]:
     """Register ``hook`` on a tensor's gradient; returns a function that removes it."""
+    hooks: list
     if tensor._ctx is None:
         if tensor._hooks is None:
             tensor._hooks = []

@@ -9,6 +9,7 @@ backward of their own.
 """
 from __future__ import annotations
 
+import builtins
 import math
 import numbers
 import weakref
@@ -116,6 +117,8 @@ class Tensor:
     data: np.ndarray
     grad: Optional["Tensor"]
     requires_grad: bool
+    _ctx: Any
+    _hooks: Optional[list]
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
         self.data = _to_array(data, dtype)
@@ -256,7 +259,7 @@ class Tensor:
             )
         return bool(self.data)
 
-    def __float__(self) -> float:
+    def __float__(self) -> builtins.float:
         return float(self.item())
 
     def __int__(self) -> int:
@@ -462,7 +465,7 @@ class Tensor:
         """max(x, 0).  d/dx = 1 for x > 0, else 0 (0 at 0)."""
         return Relu.apply(self)
 
-    def leaky_relu(self, negative_slope: float = 0.01) -> "Tensor":
+    def leaky_relu(self, negative_slope: builtins.float = 0.01) -> "Tensor":
         """x for x > 0, else negative_slope * x.  d/dx = 1 or negative_slope (negative_slope at 0)."""
         return Tensor.where(self > 0, self, self * negative_slope)
 
@@ -486,7 +489,7 @@ class Tensor:
         inner = (self + self * self * self * 0.044715) * math.sqrt(2.0 / math.pi)
         return self * 0.5 * (inner.tanh() + 1.0)
 
-    def clip(self, min: Optional[float] = None, max: Optional[float] = None) -> "Tensor":  # noqa: A002
+    def clip(self, min: Optional[builtins.float] = None, max: Optional[builtins.float] = None) -> "Tensor":  # noqa: A002
         """Values limited to [min, max] (either may be None).  d/dx = 1 inside [min, max], else 0."""
         if min is None and max is None:
             raise ValueError("clip: give at least one of min and max")
@@ -672,7 +675,7 @@ class Tensor:
             return self
         return Expand.apply(self, shape=target)
 
-    def pad(self, pad_width: Any, value: float = 0.0) -> "Tensor":
+    def pad(self, pad_width: Any, value: builtins.float = 0.0) -> "Tensor":
         """Pad with a constant, ``np.pad``'s form: one (before, after) pair per axis.  d/dx = the gradient with the border cut off."""
         try:
             widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (self.ndim, 2))
