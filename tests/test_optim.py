@@ -288,3 +288,59 @@ def test_each_optimizer_fits_a_small_regression(make):
         optimizer.step()
         losses.append(loss.item())
     assert losses[-1] < 1e-2 * losses[0]
+
+
+def _train(model, optimizer, steps, seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        nn.functional.mse_loss(model(Tensor(rng.normal(size=(4, 2)))), rng.normal(size=(4, 1))).backward()
+        optimizer.step()
+
+
+@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, lr=0.1, momentum=0.9), lambda p: optim.Adam(p, lr=0.01),
+                                  lambda p: optim.AdamW(p, lr=0.01)])
+def test_optimizer_state_dict_resumes_training_exactly(make):
+    model = nn.MLP([2, 3, 1]).double()
+    optimizer = make(model.parameters())
+    _train(model, optimizer, 5, seed=0)
+    resumed_model = nn.MLP([2, 3, 1]).double()
+    resumed_model.load_state_dict(model.state_dict())
+    resumed = make(resumed_model.parameters())
+    resumed.load_state_dict(optimizer.state_dict())
+    _train(model, optimizer, 5, seed=1)
+    _train(resumed_model, resumed, 5, seed=1)
+    for name, array in model.state_dict().items():
+        np.testing.assert_array_equal(resumed_model.state_dict()[name], array)
+
+
+def test_optimizer_state_dict_is_flat_arrays_that_savez_can_store(tmp_path):
+    model = nn.Linear(2, 1)
+    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    _train(model, optimizer, 2, seed=0)
+    state = optimizer.state_dict()
+    assert sorted(state) == ["lr", "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.step",
+                             "state.1.exp_avg", "state.1.exp_avg_sq", "state.1.step"]
+    np.savez(tmp_path / "opt.npz", **state)
+    with np.load(tmp_path / "opt.npz", allow_pickle=False) as archive:
+        optimizer.load_state_dict(dict(archive))
+
+
+def test_optimizer_load_state_dict_rejects_bad_entries_and_changes_nothing():
+    model = nn.Linear(2, 1)
+    optimizer = optim.Adam(model.parameters(), lr=0.01)
+    _train(model, optimizer, 2, seed=0)
+    before = optimizer.state_dict()
+    bad = dict(before)
+    bad["state.0.exp_avg"] = np.zeros((3, 3))
+    bad["state.7.exp_avg"] = np.zeros(1)
+    del bad["state.1.exp_avg_sq"]
+    bad["lr"] = np.array(-1.0)
+    with pytest.raises(ValueError) as error:
+        optimizer.load_state_dict(bad)
+    message = str(error.value)
+    for expected in ["state.0.exp_avg: shape (3, 3)", "unexpected entry 'state.7.exp_avg'", "parameter 1: has",
+                     "lr: expected a non-negative number"]:
+        assert expected in message
+    after = optimizer.state_dict()
+    assert sorted(after) == sorted(before) and all(np.array_equal(after[k], before[k]) for k in before)

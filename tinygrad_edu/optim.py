@@ -15,7 +15,7 @@ subclass only writes its formula in `_update`.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -82,6 +82,58 @@ class Optimizer:
         """Change `param` in place given its gradient; subclasses write their formula here."""
         raise NotImplementedError
 
+    # The per-parameter state a subclass keeps (all of these, or none before the first step).
+    state_keys: tuple[str, ...] = ()
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The optimizer's state as flat `{name: array}` copies, to resume training later.
+
+        Names: "lr" and "state.<parameter index>.<key>" (SGD: momentum_buffer;
+        Adam/AdamW: step, exp_avg, exp_avg_sq). Flat arrays, so
+        `np.savez(path, **optimizer.state_dict())` stores it without pickle.
+        """
+        arrays = {"lr": np.array(self.lr)}
+        for index, state in enumerate(self.state):
+            for key, value in state.items():
+                arrays[f"state.{index}.{key}"] = np.array(value, copy=True)
+        return arrays
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore what `state_dict()` returned, for the same parameters in the same order.
+
+        Every entry is checked first (names, parameter indices, shapes, complete
+        per-parameter state); on any problem `ValueError` lists them all and the
+        optimizer is unchanged.
+        """
+        new_state: list[dict[str, Any]] = [{} for _ in self.params]
+        lr, problems = self.lr, []
+        for name, value in state_dict.items():
+            array = np.asarray(value)
+            parts = name.split(".")
+            if name == "lr":
+                if array.shape == () and np.issubdtype(array.dtype, np.number) and array >= 0:
+                    lr = float(array)
+                else:
+                    problems.append(f"  lr: expected a non-negative number, got {array!r}")
+            elif (len(parts) != 3 or parts[0] != "state" or not parts[1].isdigit()
+                  or int(parts[1]) >= len(self.params) or parts[2] not in self.state_keys):
+                problems.append(f"  unexpected entry {name!r} (this {type(self).__name__} has {len(self.params)} "
+                                f"parameters and keeps {list(self.state_keys)})")
+            elif parts[2] == "step":
+                new_state[int(parts[1])]["step"] = int(array)
+            elif array.shape != self.params[int(parts[1])].data.shape:
+                problems.append(f"  {name}: shape {array.shape}, but parameter {parts[1]} has shape "
+                                f"{self.params[int(parts[1])].data.shape}")
+            else:
+                new_state[int(parts[1])][parts[2]] = array.astype(self.params[int(parts[1])].data.dtype, copy=True)
+        for index, state in enumerate(new_state):
+            if state and set(state) != set(self.state_keys):
+                problems.append(f"  parameter {index}: has {sorted(state)}, needs all of {sorted(self.state_keys)}")
+        if problems:
+            raise ValueError("\n".join([f"{type(self).__name__}.load_state_dict failed (nothing was loaded):"]
+                                       + problems))
+        self.lr, self.state = lr, new_state
+
     def __repr__(self) -> str:
         settings = ", ".join(f"{key}={value}" for key, value in vars(self).items() if key not in ("params", "state"))
         return f"{type(self).__name__}({len(self.params)} parameters, {settings})"
@@ -109,6 +161,8 @@ class SGD(Optimizer):
             raise ValueError(f"Nesterov momentum requires momentum > 0 and dampening = 0, "
                              f"got momentum={momentum}, dampening={dampening}")
 
+    state_keys = ("momentum_buffer",)
+
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any]) -> None:
         if self.weight_decay:
             grad = grad + self.weight_decay * param
@@ -134,6 +188,7 @@ class Adam(Optimizer):
     """
 
     decoupled_weight_decay = False
+    state_keys = ("step", "exp_avg", "exp_avg_sq")
 
     def __init__(self, params: Iterable[Tensor], lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8, weight_decay: float = 0.0) -> None:
