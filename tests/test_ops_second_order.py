@@ -13,9 +13,7 @@ from op_table import examples, ops_in
 from tinygrad_edu import Tensor, gradgradcheck
 
 SECOND_ORDER_OPS = ops_in("elementwise", "reduction", "matmul", "movement")
-KNOWN_CORE_BUGS = {
-    "pow": "core bug: Pow's mixed second derivative is 0 where the exponent is exactly 0, see requests.md",
-}
+KNOWN_CORE_BUGS: dict = {}  # op name -> "core bug: ..., see requests.md" (xfail strict until fixed)
 
 
 def _params():
