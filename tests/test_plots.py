@@ -102,3 +102,7 @@ def test_plots_leave_no_pyplot_figures_open():
     viz.plot_loss([1.0, 0.5])
     viz.plot_grad_norms({"w": [1.0, 0.1]})
     assert plt.get_fignums() == before
+
+
+def test_figures_show_themselves_in_jupyter_without_pyplot():
+    assert viz.plot_loss([1.0, 0.5])._repr_png_()[:8] == PNG_SIGNATURE

@@ -178,6 +178,7 @@ def run_demo(args: argparse.Namespace) -> int:
     tg.manual_seed(args.seed)
     model = nn.MLP([points.shape[1], *args.hidden, n_classes], activation=args.activation)
     parameters = list(model.parameters())
+    optimizer: Any
     if args.optimizer == "adam":
         optimizer = optim.Adam(parameters, lr=args.lr)
     else:
@@ -264,6 +265,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print(f"tinygrad-edu {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `tinygrad-edu trace | head`: the reader left, nothing to report
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -434,7 +434,7 @@ def draw_graph(
             if name not in has_inputs:  # the module's parameters
                 layout_edges += [(tail, name) for tail in entries.get(module, ()) if node_module.get(tail) != module]
 
-    module_rank = {}
+    module_rank: dict = {}
     for name, _ in named:
         if "." in name:
             module_rank.setdefault(name.rsplit(".", 1)[0], len(module_rank))

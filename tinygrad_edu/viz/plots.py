@@ -7,6 +7,7 @@ last expression of a cell to see it. Library code never calls ``plt.show()``.
 """
 from __future__ import annotations
 
+import io
 import math
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
@@ -20,8 +21,22 @@ __all__ = ["plot_loss", "plot_decision_boundary", "plot_grad_norms", "GradNormRe
 _CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
 
+class _ShowableFigure(Figure):
+    """A Figure that shows itself in Jupyter even when pyplot was never imported.
+
+    The plots are built without pyplot (no global figure list, no display
+    needed), and IPython only knows how to show pyplot-managed figures until
+    matplotlib's inline backend is loaded, so the figure renders its own PNG.
+    """
+
+    def _repr_png_(self) -> bytes:
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100)
+        return buffer.getvalue()
+
+
 def _new_axes(figsize: tuple) -> tuple:
-    fig = Figure(figsize=figsize, layout="constrained")
+    fig = _ShowableFigure(figsize=figsize, layout="constrained")
     return fig, fig.add_subplot()
 
 
@@ -114,7 +129,7 @@ def plot_decision_boundary(model: Any, X: Any, y: Any,  # noqa: N803 (API.md nam
     x_max, y_max = points.max(axis=0) + margin
     grid_x, grid_y = np.meshgrid(np.linspace(x_min, x_max, resolution), np.linspace(y_min, y_max, resolution))
     grid = np.column_stack([grid_x.ravel(), grid_y.ravel()])
-    dtype = points.dtype if np.issubdtype(points.dtype, np.floating) else np.float32
+    dtype = points.dtype if np.issubdtype(points.dtype, np.floating) else np.dtype(np.float32)
     classes, probability = _class_predictions(model, grid, dtype)
     n_classes = int(max(labels.max(initial=0), classes.max(initial=0))) + 1
     colors = [_CLASS_COLORS[i % len(_CLASS_COLORS)] for i in range(n_classes)]

@@ -273,10 +273,10 @@ def trace(
     if update is not None:
         trainable = [(n, t) for n, t in pairs if t._ctx is None and t.requires_grad]
         before = [_as_array(t.data) for _, t in trainable]
-        grads = [_as_array(t.grad) if t.grad is not None else None for _, t in trainable]
+        gradients = [_as_array(t.grad) if t.grad is not None else None for _, t in trainable]
         update()
-        for (name, tensor), old, grad in zip(trainable, before, grads):
-            inputs = [(f"{name} (before)", old)] + ([(f"dL/d{name}", grad)] if grad is not None else [])
+        for (name, tensor), old, gradient in zip(trainable, before, gradients):
+            inputs = [(f"{name} (before)", old)] + ([(f"dL/d{name}", gradient)] if gradient is not None else [])
             steps.append(TraceStep(len(steps) + 1, "update", name, "optimizer step", inputs,
                                    [(name, _as_array(tensor.data))]))
     return Trace(steps, title=title)
