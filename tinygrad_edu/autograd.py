@@ -26,7 +26,7 @@ import gc
 import linecache
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
@@ -297,31 +297,32 @@ def unbroadcast(grad: "Tensor", shape: tuple) -> "Tensor":
     return grad
 
 
-def topological_order(root: "Tensor") -> list:
-    """The graph nodes behind ``root`` in forward order (inputs before their users).
+def topological_order(*roots: "Tensor") -> list:
+    """The graph nodes behind the ``roots`` in forward order (inputs before their users), each once.
 
     An iterative depth-first search with an explicit stack, so graph depth is
     limited only by memory.
     """
-    start = root._ctx
-    if start is None:
-        return []
     order: list = []
     visited: set = set()
-    stack: list = [(start, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
+    for root in roots:
+        start = root._ctx
+        if start is None or start in visited:
             continue
-        if node in visited:
-            continue
-        visited.add(node)
-        stack.append((node, True))
-        for tensor in node.inputs:
-            parent = tensor._ctx
-            if parent is not None and parent not in visited:
-                stack.append((parent, False))
+        stack: list = [(start, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            if node in visited:
+                continue
+            visited.add(node)
+            stack.append((node, True))
+            for tensor in node.inputs:
+                parent = tensor._ctx
+                if parent is not None and parent not in visited:
+                    stack.append((parent, False))
     return order
 
 
@@ -348,17 +349,10 @@ def run_backward(
     if inputs is not None:
         for index, tensor in enumerate(inputs):
             wanted.setdefault(tensor._ctx if tensor._ctx is not None else tensor, []).append(index)
-    order: list = []
-    seen: set = set()
     for root, grad in zip(roots, root_grads):
         key = root._ctx if root._ctx is not None else root
         pending[key] = pending[key] + grad if key in pending else grad
-        for node in topological_order(root):
-            if node not in seen:
-                seen.add(node)
-                order.append(node)
-    if len(roots) > 1:  # merge several walks into one consistent order
-        order = _merged_order(order)
+    order = topological_order(*roots)
     results: list = [None] * (len(inputs) if inputs is not None else 0)
 
     previous_mode = _grad_enabled
@@ -583,16 +577,6 @@ def grad(
                 "the outputs; pass allow_unused=True to get None for it"
             )
     return tuple(results)
-
-
-def graph_nodes(roots: Iterable["Tensor"]) -> Iterator[Function]:
-    """Every node behind the given tensors, each once (forward order per root)."""
-    seen: set = set()
-    for root in roots:
-        for node in topological_order(root):
-            if node not in seen:
-                seen.add(node)
-                yield node
 
 
 def hook_on(tensor: "Tensor", hook: Callable) -> Callable[[], None]:
