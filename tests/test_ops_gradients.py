@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from op_table import OPS, examples
+from op_table import GRID, OPS, OPS_BY_NAME, examples
 
 from tinygrad_edu import Tensor, gradcheck
 
@@ -50,3 +50,39 @@ def test_gradient_has_each_inputs_shape_and_dtype(op, data):
         assert tensor.grad is not None
         assert tensor.grad.shape == tensor.shape
         assert tensor.grad.dtype == np.float32
+
+
+# ---------------------------------------------------------------- the table itself
+
+API_OPS = {  # every differentiable op of API.md's Tensor section -> the table entries that exercise it
+    "+": ["add", "add_scalar", "radd_scalar"], "-": ["sub", "sub_scalar", "rsub_scalar"],
+    "*": ["mul", "mul_scalar", "rmul_scalar"], "/": ["div", "div_scalar", "rdiv_scalar"],
+    "**": ["pow", "pow_scalar", "pow_integer_negative_base", "rpow_scalar"], "neg": ["neg"],
+    "@": ["matmul", "matmul_method"],
+    **{name: [name] for name in [
+        "exp", "log", "sqrt", "abs", "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "gelu", "clip",
+        "maximum", "minimum", "where", "sum", "mean", "max", "min", "var", "std", "logsumexp", "softmax",
+        "log_softmax", "reshape", "flatten", "permute", "transpose", "squeeze", "unsqueeze", "expand", "pad",
+        "cat", "stack", "T", "conv2d", "max_pool2d", "avg_pool2d"]},
+    "getitem": ["getitem_basic", "getitem_int_array", "getitem_bool_mask"],
+}
+
+
+def test_table_covers_every_differentiable_op_of_the_api():
+    names = {op.name for op in OPS}
+    missing = {api: entries for api, entries in API_OPS.items() if not set(entries) <= names}
+    assert not missing
+
+
+@given(data=st.data())
+def test_distinct_domain_gives_values_at_least_a_grid_step_apart(data):
+    arrays, _ = data.draw(examples(OPS_BY_NAME["maximum"]))
+    values = np.sort(np.concatenate([array.ravel() for array in arrays]))
+    assert np.all(np.diff(values) >= GRID - 1e-12)
+
+
+@given(data=st.data())
+def test_broadcast_pairs_broadcast_and_kink_domains_avoid_the_kink(data):
+    arrays, _ = data.draw(examples(OPS_BY_NAME["div"]))
+    np.broadcast_shapes(arrays[0].shape, arrays[1].shape)
+    assert np.all(np.abs(arrays[1]) > 0.1)
