@@ -28,7 +28,7 @@ def test_demo_trains_and_writes_plots_and_graph(tmp_path):
     for name in ("loss.png", "decision_boundary.png", "grad_norms.png"):
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
     svg_text = " ".join(el.text or "" for el in ET.parse(out / "graph.svg").getroot().iter())
-    assert "layers.0.weight" in svg_text and "matmul" in svg_text
+    assert "layers.0.weight" in svg_text and "tanh" in svg_text and "(200, 16)" in svg_text
     assert "accuracy" in result.stdout
     assert "epoch" in result.stderr  # the tqdm progress bar
     assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temporaries left
