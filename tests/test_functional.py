@@ -217,3 +217,24 @@ def test_functional_dropout_outside_training_returns_input():
 def test_functional_dropout_with_p_one_zeroes_everything():
     manual_seed(0)
     assert not F.dropout(_t(X), 1.0).data.any()
+
+
+# ----- the fused linear op -------------------------------------------------------
+@pytest.mark.parametrize("input_shape", [(4, 3), (3,), (2, 5, 3)])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_linear_matches_matmul_plus_bias_and_its_gradients_check(input_shape, with_bias):
+    rng = np.random.default_rng(3)
+    x = Tensor(rng.standard_normal(input_shape), requires_grad=True)
+    weight = Tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    bias = Tensor(rng.standard_normal(2), requires_grad=True) if with_bias else None
+    expected = x.data @ weight.data.T + (bias.data if with_bias else 0)
+    np.testing.assert_allclose(F.linear(x, weight, bias).data, expected, rtol=1e-12)
+    inputs = [x, weight] + ([bias] if with_bias else [])
+    fn = (lambda x, w, b: F.linear(x, w, b)) if with_bias else (lambda x, w: F.linear(x, w))
+    assert gradcheck(fn, inputs)
+    assert gradgradcheck(fn, inputs)
+
+
+def test_linear_names_the_mismatched_shapes():
+    with pytest.raises(ValueError, match=r"\(4, 3\).*\(2, 5\)"):
+        F.linear(Tensor(np.ones((4, 3))), Tensor(np.ones((2, 5))))
