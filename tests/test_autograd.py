@@ -239,14 +239,37 @@ def test_removed_hook_is_not_called():
 THIS_FILE = os.path.basename(__file__)
 
 
-def test_detect_anomaly_names_the_op_and_this_line_for_a_nan_forward():
+@pytest.mark.parametrize("op", ["log", "sqrt"])
+def test_detect_anomaly_names_the_op_and_this_line_for_a_nan_forward(op):
     x = leaf([0.0, 1.0])
     with detect_anomaly(), np.errstate(invalid="ignore"):
         with pytest.raises(FloatingPointError) as info:
             line = inspect.currentframe().f_lineno + 1
-            (x - 1).log()
+            (x - 1).log() if op == "log" else (x - 2).sqrt()
     message = str(info.value)
-    assert "log" in message and "nan" in message
+    assert f"'{op}'" in message and "nan" in message and "forward" in message
+    assert f"{THIS_FILE}:{line}" in message
+
+
+class NanBackward(Function):
+    """Identity whose backward (plain NumPy) produces NaN."""
+
+    def forward(ctx, x):
+        return x.copy()
+
+    def backward(ctx, grad_output):
+        return np.full(grad_output.shape, np.nan)
+
+
+def test_detect_anomaly_names_a_custom_op_whose_backward_gives_nan_and_its_line():
+    x = leaf([1.0, 2.0])
+    with detect_anomaly():
+        line = inspect.currentframe().f_lineno + 1
+        out = NanBackward.apply(x) * 2
+        with pytest.raises(FloatingPointError) as info:
+            out.sum().backward()
+    message = str(info.value)
+    assert "'nanbackward'" in message and "nan" in message and "backward" in message
     assert f"{THIS_FILE}:{line}" in message
 
 
