@@ -239,8 +239,8 @@ def draw_graph(
     >>> loss = (a + a).sum()
     >>> loss.backward()
     >>> dot = draw_graph(loss, params=[("a", a)])
-    >>> dot.source.count("->")
-    4
+    >>> dot.source.count("->")  # a -> add twice, add -> sum
+    3
     """
     if graphviz is None:  # pragma: no cover
         raise ImportError("draw_graph needs the graphviz Python package: pip install graphviz")
@@ -303,15 +303,13 @@ def draw_graph(
     # Gradient norms, computed once: for op inputs and for op outputs.
     grads_available = show_grad and any(ctx.grads_to_inputs is not None for ctx in kept)
     style = None
+    norms: dict = {}  # id(gradient Tensor) -> its norm
     if grads_available:
-        norms = []
         for ctx in kept:
-            if ctx.grad_output is not None:
-                norms.append(_norm(ctx.grad_output))
             for grad in ctx.grads_to_inputs or ():
                 if grad is not None:
-                    norms.append(_norm(grad))
-        style = _GradStyle(norms, vanishing, exploding)
+                    norms[id(grad)] = _norm(grad)
+        style = _GradStyle(list(norms.values()), vanishing, exploding)
 
     dot = graphviz.Digraph(
         name="tinygrad_edu",
@@ -388,7 +386,7 @@ def draw_graph(
             return {}
         if grad is None:
             return {"color": GRAD_COLORS["none"], "style": "dotted"}
-        return style.attributes(_norm(grad))
+        return style.attributes(norms[id(grad)])
 
     edges: list = []
     more_name = None
@@ -428,11 +426,11 @@ def draw_graph(
         if module is not None and node_module.get(tail) != module and tail not in constant_nodes:
             entries.setdefault(module, {})[tail] = None
     layout_edges = []
+    has_inputs = {head for _, head, _ in edges}
     for module, statements in cluster_nodes.items():
-        has_inputs = {head for _, head, _ in edges}
         for name, _ in statements:
             if name not in has_inputs:  # the module's parameters
-                layout_edges += [(tail, name) for tail in entries.get(module, ()) if node_module.get(tail) != module]
+                layout_edges += [(tail, name) for tail in entries.get(module, ())]
 
     module_rank: dict = {}
     for name, _ in named:
