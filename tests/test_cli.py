@@ -114,3 +114,12 @@ def test_errors_show_no_traceback_in_a_real_process(tmp_path):
 def test_no_subcommand_prints_help_and_exits_2(capsys):
     assert main([]) == 2
     assert "demo" in capsys.readouterr().out
+
+
+def test_demo_without_the_viz_extras_says_what_to_install(monkeypatch, capsys, tmp_path):
+    import importlib.util
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tqdm" else real_find_spec(name, *a))
+    assert main(["demo", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "tqdm" in err and "pip install 'tinygrad_edu[viz]'" in err

@@ -160,8 +160,17 @@ def _save_figure(fig: Any, path: Path) -> None:
     os.replace(temporary, path)
 
 
+def _require_viz_extras() -> None:
+    """The demo draws with matplotlib and graphviz and shows a tqdm bar: optional dependencies."""
+    import importlib.util
+    missing = [name for name in ("tqdm", "matplotlib", "graphviz") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(f"the demo needs {', '.join(missing)}: pip install 'tinygrad_edu[viz]'")
+
+
 def run_demo(args: argparse.Namespace) -> int:
     """Train, plot and draw; returns the exit status."""
+    _require_viz_extras()
     _check_writable(args.out)
     import numpy as np
     from tqdm import tqdm
