@@ -129,6 +129,8 @@ class Function:
     @classmethod
     def apply(cls, *inputs: "Tensor", **kwargs: Any) -> "Tensor":
         """Run the op on Tensors and, if any input needs a gradient, record the node."""
+        if _anomaly_enabled:
+            return _apply_checked(cls, inputs, kwargs)
         ctx = _new_object(cls)
         ctx.inputs = inputs
         ctx.saved = ()
@@ -146,9 +148,6 @@ class Function:
             raise _named_error(ctx, error) from None
         if type(output_data) is not _ndarray:  # NumPy returns scalars for 0-d results
             output_data = np.asarray(output_data)
-        if _anomaly_enabled:
-            ctx.created_at = _user_frame()
-            _check_finite(ctx, output_data, "forward output")
         if _grad_enabled:
             for t in inputs:
                 if t.requires_grad:
@@ -259,22 +258,37 @@ def _user_frame() -> Optional[tuple]:
     return (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
 
 
-def _describe_origin(ctx: Function) -> str:
-    if ctx.created_at is None:
+def _describe_origin(origin: Optional[tuple]) -> str:
+    if origin is None:
         return "created outside detect_anomaly(), so its line is unknown"
-    filename, lineno, function = ctx.created_at
+    filename, lineno, function = origin
     code = linecache.getline(filename, lineno).strip()
     return f"created at {filename}:{lineno} in {function}: {code}"
 
 
-def _check_finite(ctx: Function, array: Any, what: str) -> None:
+def _check_finite(op_name: str, origin: Optional[tuple], array: Any, what: str) -> None:
     array = np.asarray(array)
     if np.issubdtype(array.dtype, np.inexact) and not np.isfinite(array).all():
         kind = "nan" if np.isnan(array).any() else "inf"
         raise FloatingPointError(
-            f"detect_anomaly: '{ctx.op_name}' produced {kind} in its {what}; "
-            f"the op was {_describe_origin(ctx)}"
+            f"detect_anomaly: '{op_name}' produced {kind} in its {what}; the op was {_describe_origin(origin)}"
         )
+
+
+def _apply_checked(cls: Any, inputs: tuple, kwargs: dict) -> "Tensor":
+    """``Function.apply`` under detect_anomaly: remember the user's line, report NaN/inf ourselves."""
+    global _anomaly_enabled
+    origin = _user_frame()
+    _anomaly_enabled = False  # the plain path, once
+    try:
+        with np.errstate(all="ignore"):  # the FloatingPointError below says more than NumPy's warning
+            output = cls.apply(*inputs, **kwargs)
+    finally:
+        _anomaly_enabled = True
+    if output._ctx is not None:
+        output._ctx.created_at = origin
+    _check_finite(cls.op_name, origin, output.data, "forward output")
+    return output
 
 
 # ---------------------------------------------------------------- the backward walk
@@ -342,7 +356,7 @@ def run_backward(
     inputs: Optional[Sequence["Tensor"]] = None,
 ) -> Optional[list]:
     """Backpropagate from ``roots``; accumulate into leaves' ``.grad`` or, given ``inputs``, return their gradients."""
-    global _grad_enabled
+    global _grad_enabled, _anomaly_enabled
     # Gradients are keyed by node for intermediate tensors and by the Tensor for leaves.
     pending: dict = {}
     wanted: dict = {}
@@ -357,6 +371,10 @@ def run_backward(
 
     previous_mode = _grad_enabled
     _grad_enabled = create_graph
+    # Under detect_anomaly, a non-finite gradient is blamed on the node whose backward made it
+    # (below), not on the helper ops inside its rule, so those skip their own forward check.
+    check_anomaly = _anomaly_enabled
+    _anomaly_enabled = False
     # The walk makes no reference cycles (refcounting frees everything), so the cyclic
     # collector's repeated scans of a large graph would be pure overhead.
     collector_was_enabled = gc.isenabled()
@@ -391,8 +409,8 @@ def run_backward(
                     data = tensor.data
                     if type(grad) is not _Tensor or grad.data.shape != data.shape or grad.data.dtype != data.dtype:
                         grad = _to_input_gradient(grad, tensor, node)
-                    if _anomaly_enabled:
-                        _check_finite(node, grad.data, "backward (gradient for one of its inputs)")
+                    if check_anomaly:
+                        _check_finite(node.op_name, node.created_at, grad.data, "backward (gradient for one of its inputs)")
                     delivered.append(grad)
                     key = tensor._ctx or tensor
                     previous = pending.get(key)
@@ -415,6 +433,7 @@ def run_backward(
                     _accumulate_leaf(tensor, grad, create_graph)
     finally:
         _grad_enabled = previous_mode
+        _anomaly_enabled = check_anomaly
         if collector_was_enabled:
             gc.enable()
     return results if inputs is not None else None

@@ -523,6 +523,13 @@ class Tensor:
             like = Tensor(a)
         a_tensor = a if isinstance(a, Tensor) else _operand(a, like)
         b_tensor = b if isinstance(b, Tensor) else _operand(b, like)
+        try:
+            np.broadcast_shapes(condition.shape, a_tensor.shape, b_tensor.shape)
+        except ValueError:
+            raise ValueError(
+                f"where: condition shape {condition.shape}, a shape {a_tensor.shape} and b shape "
+                f"{b_tensor.shape} do not broadcast together"
+            ) from None
         return Where.apply(a_tensor, b_tensor, condition=condition)
 
     # ------------------------------------------------------------ reductions
@@ -558,6 +565,7 @@ class Tensor:
 
     def std(self, axis: Axis = None, keepdim: bool = False, correction: int = 1) -> "Tensor":
         """Standard deviation, sqrt(var)."""
+        normalize_axes(axis, self.ndim, "std")  # so an error names std, not the var inside it
         return self.var(axis=axis, keepdim=keepdim, correction=correction).sqrt()
 
     def logsumexp(self, axis: Axis = None, keepdim: bool = False) -> "Tensor":
@@ -581,7 +589,8 @@ class Tensor:
 
     def log_softmax(self, axis: int = -1) -> "Tensor":
         """x - logsumexp(x) along ``axis``: stable for any finite input."""
-        return self - self.logsumexp(axis=axis, keepdim=True)
+        axes = normalize_axes(axis, self.ndim, "log_softmax")
+        return self - self.logsumexp(axis=axes, keepdim=True)
 
     def argmax(self, axis: Optional[int] = None, keepdim: bool = False) -> "Tensor":
         """Index of the largest value (int64, no gradient); over the flattened tensor when ``axis`` is None."""
@@ -689,11 +698,7 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> "Tensor":
         """NumPy indexing: ints, slices, None, ..., integer arrays and boolean masks.  A repeated index accumulates its gradient."""
-        index = _index_arg(index)
-        try:
-            return GetItem.apply(self, index=index)
-        except IndexError as error:
-            raise IndexError(f"index {error} (tensor shape {self.shape})") from None
+        return GetItem.apply(self, index=_index_arg(index))
 
     @staticmethod
     def cat(tensors: Sequence["Tensor"], axis: int = 0) -> "Tensor":

@@ -177,18 +177,19 @@ def binary_cross_entropy(prob: Any, target: Any, reduction: str = "mean") -> Ten
 def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     """binary_cross_entropy(sigmoid(x), t) computed stably from the logits x.
 
-    Uses max(x, 0) - x t + log(1 + exp(-|x|)): exp only ever sees numbers <= 0,
-    so it neither overflows nor loses the loss for |x| = 1000. max(x, 0) is
-    written (x + |x|) / 2 so that the gradient at exactly x = 0 is the true
-    sigmoid(0) - t = 0.5 - t whatever subgradient |x| uses there.
+    loss = softplus(x) - x t, which equals softplus(-x) + x (1 - t); each side
+    is evaluated where it has no cancellation (the second for x >= 0), so the
+    loss keeps its tiny values for confident logits, never overflows (softplus
+    is log(1 + e^x) via logaddexp) and every derivative is smooth:
+    d/dx = sigmoid(x) - t, d2/dx2 = sigmoid(x) (1 - sigmoid(x)), at x = 0 too.
     """
     _check_reduction("binary_cross_entropy_with_logits", reduction)
     logits = _tensor(logits)
     target = _target_like(target, logits)
     _check_same_shape("binary_cross_entropy_with_logits", "logits", logits.shape, "target", target.shape)
-    magnitude = logits.abs()
-    loss = (logits + magnitude) * 0.5 - logits * target + (-magnitude).softplus()
-    return _reduce(loss, reduction)
+    negative_side = logits.softplus() - logits * target
+    positive_side = (-logits).softplus() + logits * (1 - target)
+    return _reduce(Tensor.where(logits.data >= 0, positive_side, negative_side), reduction)
 
 
 def _class_indices(function: str, target: Any, batch: int, num_classes: int, logits_shape: tuple) -> np.ndarray:
