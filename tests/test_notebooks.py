@@ -6,7 +6,8 @@ with a non-interactive matplotlib backend and one BLAS thread. The notebooks
 assert their own key results (the tutorials' outputs, accuracies, gradient
 ratios), so a notebook that has rotted fails here with the cell that broke.
 
-A second test keeps the committed files small and free of outputs.
+Two more checks per notebook: the committed file is small and free of outputs, and
+its first cell is a markdown title saying what it teaches.
 """
 from __future__ import annotations
 
@@ -91,6 +92,14 @@ def test_committed_notebook_is_small_and_has_no_outputs(path: Path) -> None:
     dirty = [index for index, cell in enumerate(notebook.cells)
              if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count") is not None)]
     assert not dirty, f"{path.name}: code cells {dirty} carry outputs or execution counts; strip them before committing"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+def test_notebook_opens_with_a_markdown_cell_saying_what_it_teaches(path: Path) -> None:
+    first = nbformat.read(path, as_version=4).cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith("# "), (
+        f"{path.name}: the first cell must be markdown with a '# title' and what the notebook teaches, "
+        f"got a {first.cell_type} cell starting {first.source[:60]!r}")
 
 
 def test_notebook_directory_holds_notebooks() -> None:
