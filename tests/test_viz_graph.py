@@ -115,6 +115,17 @@ def test_vanishing_exploding_and_normal_gradients_look_different():
     assert normal_colour not in (GRAD_COLORS["vanishing"], GRAD_COLORS["exploding"], GRAD_COLORS["none"])
 
 
+def test_an_exactly_zero_gradient_is_drawn_as_zero_not_as_vanishing():
+    taken = Tensor([1.0, 2.0], requires_grad=True)
+    skipped = Tensor([3.0, 4.0], requires_grad=True)
+    loss = Tensor.where(np.array([True, True]), taken, skipped).sum()
+    loss.backward()
+    source = viz.draw_graph(loss, params=[("taken", taken), ("skipped", skipped)]).source
+    skipped_edge = next(a for t, _, a in edges(source) if t == node_id(source, "<B>skipped</B>"))
+    assert 'label=0' in skipped_edge.replace('"', "") and "dotted" in skipped_edge
+    assert "vanishing" not in skipped_edge
+
+
 def test_larger_gradients_draw_thicker_edges():
     a = Tensor([1.0], requires_grad=True)
     b = Tensor([1.0], requires_grad=True)

@@ -140,6 +140,8 @@ class _GradStyle:
     def kind(self, norm: float) -> str:
         if not math.isfinite(norm) or norm > self.exploding:
             return "exploding"
+        if norm == 0:  # by construction (a where() branch not taken, a dead relu), not a gradient that faded
+            return "zero"
         # Tiny in absolute terms, or tiny next to the largest gradient in the graph.
         if norm < self.vanishing or norm < self.vanishing * self.largest:
             return "vanishing"
@@ -151,6 +153,8 @@ class _GradStyle:
         if kind == "exploding":
             return {"color": GRAD_COLORS["exploding"], "penwidth": "6", "fontcolor": GRAD_COLORS["exploding"],
                     "label": f"EXPLODING {text}"}
+        if kind == "zero":
+            return {"color": GRAD_COLORS["none"], "penwidth": "1", "style": "dotted", "label": "0"}
         if kind == "vanishing":
             return {"color": GRAD_COLORS["vanishing"], "penwidth": "2", "style": "dashed",
                     "fontcolor": GRAD_COLORS["vanishing"], "label": f"vanishing {text}"}
@@ -177,7 +181,8 @@ def _legend_label(show_grad: bool) -> str:
                     '<TD ALIGN="LEFT">vanishing (dashed)</TD></TR>')
         rows.append(f'<TR><TD BGCOLOR="{GRAD_COLORS["exploding"]}"> </TD>'
                     '<TD ALIGN="LEFT">exploding / nan</TD></TR>')
-        rows.append(f'<TR><TD BGCOLOR="{GRAD_COLORS["none"]}"> </TD><TD ALIGN="LEFT">no gradient</TD></TR>')
+        rows.append(f'<TR><TD BGCOLOR="{GRAD_COLORS["none"]}"> </TD>'
+                    '<TD ALIGN="LEFT">no gradient; dotted: exactly 0</TD></TR>')
     return ('<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3">'
             + "".join(rows) + "</TABLE>>")
 
