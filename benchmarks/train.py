@@ -209,6 +209,7 @@ def tutorial_start(seed: int = 4) -> tuple[np.ndarray, ...]:
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The tutorial's sigmoid, 1 / (1 + exp(-x))."""
     return 1 / (1 + np.exp(-x))
 
 
@@ -288,6 +289,7 @@ def timed(fn: Callable[..., Any], *args: Any) -> float:
 
 
 def mlp_contenders() -> dict[str, Callable[[Weights], Any]]:
+    """Name -> builder of (train, read) for each contender available here."""
     contenders = {TINYGRAD: make_tinygrad_mlp, NUMPY: make_numpy_mlp}
     if torch is not None:
         contenders[PYTORCH] = make_torch_mlp
@@ -323,6 +325,7 @@ def time_mlp(weights: Weights, batches: Batches, rounds: int) -> dict[str, list[
 
 
 def time_tutorial(epochs: int, rounds: int) -> dict[str, list[float]]:
+    """Check the 4-3-1 contenders against the tutorial's weights, then time them in interleaved rounds."""
     start = tutorial_start()
     contenders = {TINYGRAD: tutorial_tinygrad, NUMPY: tutorial_numpy}
     if torch is not None:
@@ -355,15 +358,18 @@ def peak_memory(make: Callable[[Weights], Any], weights: Weights, batches: Batch
 
 
 def parameter_bytes(weights: Weights) -> int:
+    """Bytes of all weights and biases."""
     return sum(weight.nbytes + bias.nbytes for weight, bias in weights)
 
 
 # ----- the table -------------------------------------------------------------------------------------
 def verdict(value: float, target: float) -> str:
+    """"<= 2.00x met" or "<= 2.00x MISSED"."""
     return f"<= {target:.2f}x {'met' if value <= target else 'MISSED'}"
 
 
 def print_table(rows: list[tuple[str, str, str, str, str, str]]) -> None:
+    """Print the rows under a header, columns padded to fit."""
     header = ("workload", "contender", "median", "x numpy", "x pytorch", "target (tinygrad_edu)")
     widths = [max(len(str(row[col])) for row in [header, *rows]) for col in range(len(header))]
     aligns = ["<", "<", ">", ">", ">", "<"]
@@ -379,6 +385,7 @@ def print_table(rows: list[tuple[str, str, str, str, str, str]]) -> None:
 
 def speed_rows(label: str, times: dict[str, list[float]], scale: float, unit: str,
                target: tuple[str, float] | None) -> list[tuple[str, str, str, str, str, str]]:
+    """Table rows for one workload: median (times `scale`, in `unit`), ratios, and the target verdict."""
     medians = {name: statistics.median(values) for name, values in times.items()}
     rows = []
     for index, name in enumerate((TINYGRAD, PYTORCH, NUMPY)):
@@ -399,6 +406,7 @@ def speed_rows(label: str, times: dict[str, list[float]], scale: float, unit: st
 
 
 def run(args: argparse.Namespace) -> None:
+    """Check agreement, time every workload, measure peak memory, print the table."""
     digits_weights = initial_weights([64, 128, 10], seed=0)
     digits = digits_batches(64, seed=0)
     wide_weights = initial_weights([784, 512, 512, 10], seed=1)
@@ -448,6 +456,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    """Parse the command line and run."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=30, help="rounds of the digits epoch (default 30)")
     parser.add_argument("--wide-rounds", type=int, default=7, help="rounds of the 784-512-512-10 run (default 7)")
