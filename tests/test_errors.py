@@ -77,7 +77,6 @@ def test_incompatible_numpy_operand_on_the_left_is_named_too(op):
     check_raises(ValueError, lambda: BINARY[op](np.ones((2, 3)), t(4)), op, "(2, 3)", "(4,)")
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: where's error names a and b, not the condition, see requests.md")
 def test_where_condition_that_does_not_broadcast_names_its_shape():
     check_raises(ValueError, lambda: Tensor.where(np.ones(2, dtype=bool), t(3), t(3)), "where", "(2,)", "(3,)")
 
@@ -110,12 +109,7 @@ AXIS_OPS = {
 }
 
 
-NAMES_INNER_OP = pytest.mark.xfail(
-    strict=True, reason="core bug: the composite's inner op (var, logsumexp) is named, see requests.md")
-
-
-@pytest.mark.parametrize("op", [pytest.param(op, marks=[NAMES_INNER_OP] if op in ("std", "log_softmax") else [])
-                                for op in AXIS_OPS])
+@pytest.mark.parametrize("op", list(AXIS_OPS))
 @pytest.mark.parametrize("axis", [2, -3])
 @pytest.mark.parametrize("catch", [IndexError, ValueError])
 def test_axis_out_of_range_is_both_an_index_error_and_a_value_error(op, axis, catch):

@@ -13,16 +13,9 @@ from op_table import examples, ops_in
 from tinygrad_edu import Tensor, gradgradcheck
 
 SECOND_ORDER_OPS = ops_in("elementwise", "reduction", "matmul", "movement")
-KNOWN_CORE_BUGS: dict = {}  # op name -> "core bug: ..., see requests.md" (xfail strict until fixed)
 
 
-def _params():
-    for op in SECOND_ORDER_OPS:
-        marks = [pytest.mark.xfail(strict=True, reason=KNOWN_CORE_BUGS[op.name])] if op.name in KNOWN_CORE_BUGS else []
-        yield pytest.param(op, id=op.name, marks=marks)
-
-
-@pytest.mark.parametrize("op", list(_params()))
+@pytest.mark.parametrize("op", SECOND_ORDER_OPS, ids=lambda op: op.name)
 @given(data=st.data())
 def test_second_derivative_matches_finite_differences(op, data):
     arrays, params = data.draw(examples(op), label="inputs, params")
