@@ -238,3 +238,16 @@ def test_linear_matches_matmul_plus_bias_and_its_gradients_check(input_shape, wi
 def test_linear_names_the_mismatched_shapes():
     with pytest.raises(ValueError, match=r"\(4, 3\).*\(2, 5\)"):
         F.linear(Tensor(np.ones((4, 3))), Tensor(np.ones((2, 5))))
+
+
+# ----- the fused cross-entropy op ------------------------------------------------
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_fused_cross_entropy_matches_the_composite_formula_to_second_order(reduction):
+    rng = np.random.default_rng(5)
+    logits = Tensor(rng.standard_normal((5, 4)), requires_grad=True)
+    target = np.array([0, 3, 1, 1, 2])
+    composite = logits.logsumexp(axis=1) - logits[np.arange(5), target]
+    composite = composite.mean() if reduction == "mean" else composite.sum() if reduction == "sum" else composite
+    np.testing.assert_allclose(F.cross_entropy(logits, target, reduction=reduction).data, composite.data, rtol=1e-12)
+    assert gradcheck(lambda z: F.cross_entropy(z, target, reduction=reduction), [logits])
+    assert gradgradcheck(lambda z: F.cross_entropy(z, target, reduction=reduction), [logits])

@@ -26,7 +26,7 @@ import gc
 import linecache
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
@@ -38,6 +38,31 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Module-level switches read on every op; plain globals keep the hot path cheap.
 _grad_enabled = True
 _anomaly_enabled = False
+
+
+# After backward each node remembers the gradients it received and sent (for drawings and
+# traces): in full up to this many elements, as a GradientSummary above it, so that a large
+# model's gradients are not kept alive by the graph.
+RECORD_LIMIT = 1024
+
+
+class GradientSummary(NamedTuple):
+    """What a graph node remembers of a large gradient after backward: its norm, shape and dtype."""
+
+    norm: float
+    shape: tuple
+    dtype: np.dtype
+
+    def __repr__(self) -> str:
+        return f"GradientSummary(norm={self.norm:.4g}, shape={self.shape}, dtype={self.dtype})"
+
+
+def _remembered(grad: "Tensor") -> Any:
+    """The gradient itself when small, else its summary (RECORD_LIMIT)."""
+    data = grad.data
+    if data.size <= RECORD_LIMIT:
+        return grad
+    return GradientSummary(float(np.linalg.norm(data.reshape(-1))), data.shape, data.dtype)
 
 
 class _Freed:
@@ -79,7 +104,8 @@ class Function:
     Attributes of a node, used by the graph walk and by ``viz``:
     ``inputs`` (input Tensors in call order, duplicates kept), ``op_name``,
     ``output_data`` (the array produced), ``needs_input_grad``, and after a
-    backward pass ``grad_output`` and ``grads_to_inputs`` (one per input).
+    backward pass ``grad_output`` and ``grads_to_inputs`` (one per input; a
+    gradient of more than ``RECORD_LIMIT`` elements is kept as a `GradientSummary`).
     """
 
     # Slots for what every recorded node sets; "__dict__" keeps custom attributes possible
@@ -363,6 +389,7 @@ def run_backward(
     if inputs is not None:
         for index, tensor in enumerate(inputs):
             wanted.setdefault(tensor._ctx if tensor._ctx is not None else tensor, []).append(index)
+    handed_out = {id(grad.data) for grad in root_grads}  # arrays the caller may still hold
     for root, grad in zip(roots, root_grads):
         key = root._ctx if root._ctx is not None else root
         pending[key] = pending[key] + grad if key in pending else grad
@@ -388,8 +415,8 @@ def run_backward(
                 if node.saved is FREED:
                     raise RuntimeError(_SECOND_BACKWARD_MESSAGE.format(op=node.op_name))
                 if node.hooks is not None or node.retained is not None or node in wanted:
-                    grad_output = _visit_tensor(node, grad_output, wanted, results, create_graph)
-                node.grad_output = grad_output
+                    grad_output = _visit_tensor(node, grad_output, wanted, results, create_graph, handed_out)
+                node.grad_output = grad_output if grad_output.data.size <= RECORD_LIMIT else _remembered(grad_output)
                 grads = node.backward(grad_output)
                 if type(grads) is not tuple:
                     grads = tuple(grads) if isinstance(grads, list) else (grads,)
@@ -411,7 +438,7 @@ def run_backward(
                         grad = _to_input_gradient(grad, tensor, node)
                     if check_anomaly:
                         _check_finite(node.op_name, node.created_at, grad.data, "backward (gradient for one of its inputs)")
-                    delivered.append(grad)
+                    delivered.append(grad if grad.data.size <= RECORD_LIMIT else _remembered(grad))
                     key = tensor._ctx or tensor
                     previous = pending.get(key)
                     if previous is None:
@@ -430,7 +457,7 @@ def run_backward(
                         results[index] = grad
                     continue
                 if inputs is None and tensor.requires_grad:
-                    _accumulate_leaf(tensor, grad, create_graph)
+                    _accumulate_leaf(tensor, grad, create_graph, handed_out)
     finally:
         _grad_enabled = previous_mode
         _anomaly_enabled = check_anomaly
@@ -439,7 +466,8 @@ def run_backward(
     return results if inputs is not None else None
 
 
-def _visit_tensor(node: Function, grad_output: "Tensor", wanted: dict, results: list, create_graph: bool) -> "Tensor":
+def _visit_tensor(node: Function, grad_output: "Tensor", wanted: dict, results: list, create_graph: bool,
+                  handed_out: set) -> "Tensor":
     """The gradient of a node's output is complete: run its tensor hooks, retain it, hand it to grad()."""
     if node.hooks:
         for hook in node.hooks:
@@ -450,6 +478,7 @@ def _visit_tensor(node: Function, grad_output: "Tensor", wanted: dict, results: 
         tensor = node.retained()
         if tensor is not None:
             value = grad_output if create_graph else grad_output.detach()
+            handed_out.add(id(value.data))
             tensor.grad = value if tensor.grad is None else tensor.grad + value
     for index in wanted.get(node, ()):
         results[index] = grad_output
@@ -473,8 +502,14 @@ def _to_input_gradient(grad: Any, tensor: "Tensor", node: Function) -> "Tensor":
     return grad
 
 
-def _accumulate_leaf(tensor: "Tensor", grad: "Tensor", create_graph: bool) -> None:
-    """``tensor.grad += grad`` after the tensor's hooks, without sharing memory with the graph."""
+def _accumulate_leaf(tensor: "Tensor", grad: "Tensor", create_graph: bool, handed_out: set) -> None:
+    """``tensor.grad += grad`` after the tensor's hooks.
+
+    A first gradient is adopted without a copy when nothing else can see its
+    memory (a writable array of its own, not given to another leaf or passed
+    in by the caller); otherwise it is copied, so that changing one ``.grad``
+    in place never changes another.
+    """
     if tensor._hooks:
         for hook in tensor._hooks:
             replaced = hook(grad)
@@ -483,34 +518,14 @@ def _accumulate_leaf(tensor: "Tensor", grad: "Tensor", create_graph: bool) -> No
     if create_graph:
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
     elif tensor.grad is None:
-        tensor.grad = _make_tensor(np.array(grad.data, dtype=tensor.dtype, copy=True), None, False)
+        data = grad.data
+        flags = data.flags
+        if not (flags.owndata and flags.writeable) or id(data) in handed_out or data.dtype != tensor.data.dtype:
+            data = np.array(data, dtype=tensor.data.dtype, copy=True)
+        handed_out.add(id(data))
+        tensor.grad = _make_tensor(data, None, False)
     else:
         tensor.grad = _make_tensor(tensor.grad.data + grad.data, None, False)
-
-
-def _merged_order(nodes: list) -> list:
-    """A single topological order over nodes gathered from several roots."""
-    members = set(nodes)
-    order: list = []
-    visited: set = set()
-    for start in nodes:
-        if start in visited:
-            continue
-        stack: list = [(start, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            if node in visited:
-                continue
-            visited.add(node)
-            stack.append((node, True))
-            for tensor in node.inputs:
-                parent = tensor._ctx
-                if parent is not None and parent in members and parent not in visited:
-                    stack.append((parent, False))
-    return order
 
 
 def backward(

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.ops import loss as ops_loss
 from tinygrad_edu.ops import matmul as ops_matmul
 from tinygrad_edu.random import get_generator
 from tinygrad_edu.tensor import Tensor
@@ -240,4 +241,4 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
         raise ValueError(f"cross_entropy: expected logits of shape (N, C), got shape {logits.shape}")
     batch, num_classes = logits.shape
     indices = _class_indices("cross_entropy", target, batch, num_classes, logits.shape)
-    return _reduce(logits.logsumexp(axis=1) - logits[np.arange(batch), indices], reduction)
+    return ops_loss.CrossEntropy.apply(logits, target=indices, reduction=reduction)

@@ -25,7 +25,12 @@ def _empty_parameter(*shape: int) -> Tensor:
 
 
 def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+    """The input as a Tensor; a floating ndarray is wrapped without a copy (layers never write to their input)."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        return Tensor._make(x, None, False)
+    return Tensor(x)
 
 
 def _check_sizes(layer: Module, **sizes: Any) -> None:

@@ -4,4 +4,4 @@ Each primitive is a `Function` with its forward (NumPy) and backward (Tensor
 operations, so it can be differentiated again) side by side.  Everything else
 the Tensor offers (mean, softmax, conv2d, ...) is composed from these.
 """
-from . import elementwise, matmul, movement, reduce, window  # noqa: F401
+from . import elementwise, loss, matmul, movement, reduce, window  # noqa: F401

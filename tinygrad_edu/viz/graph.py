@@ -28,7 +28,7 @@ try:
 except ImportError:  # pragma: no cover - graphviz is a declared dependency of viz
     graphviz = None
 
-from tinygrad_edu.autograd import topological_order
+from tinygrad_edu.autograd import GradientSummary, topological_order
 
 __all__ = ["draw_graph", "render_graph", "GraphvizNotFoundError", "ROLE_COLORS", "GRAD_COLORS"]
 
@@ -94,6 +94,8 @@ def _values_text(data: np.ndarray) -> str:
 
 
 def _norm(grad: Any) -> float:
+    if isinstance(grad, GradientSummary):  # a large gradient: the node kept only its norm
+        return grad.norm
     data = np.asarray(grad.data if hasattr(grad, "data") else grad, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):
         return float(np.sqrt(np.sum(data * data)))

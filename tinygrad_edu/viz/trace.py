@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Union
 
 import numpy as np
 
-from tinygrad_edu.autograd import topological_order
+from tinygrad_edu.autograd import GradientSummary, topological_order
 
 __all__ = ["TraceStep", "Trace", "trace", "tutorial_trace"]
 
@@ -87,6 +87,8 @@ class Trace:
 
     # ------------------------------------------------------------ text
     def _matrix_lines(self, label: str, matrix: np.ndarray) -> list:
+        if isinstance(matrix, GradientSummary):
+            return [f"{label} ({'x'.join(map(str, matrix.shape))})", _summary_text(matrix)]
         matrix = np.asarray(matrix)
         text = np.array2string(matrix, precision=self.precision, floatmode="fixed", suppress_small=True,
                                threshold=48, edgeitems=3, max_line_width=60)
@@ -143,6 +145,9 @@ class Trace:
 
     # ------------------------------------------------------------ HTML
     def _matrix_html(self, label: str, matrix: np.ndarray) -> str:
+        if isinstance(matrix, GradientSummary):
+            return (f'<div style="display:inline-block;vertical-align:top;margin:2px 8px 2px 0">'
+                    f"<div><b>{html.escape(label)}</b></div><small>{html.escape(_summary_text(matrix))}</small></div>")
         matrix = np.asarray(matrix)
         shape = "x".join(str(s) for s in matrix.shape) or "scalar"
         table = np.atleast_2d(matrix) if matrix.ndim <= 2 else matrix.reshape(matrix.shape[0], -1)
@@ -188,7 +193,14 @@ def _marked(marker: str, block: list) -> list:
 
 # ---------------------------------------------------------------- trace of any graph
 
-def _as_array(value: Any) -> np.ndarray:
+def _summary_text(summary: GradientSummary) -> str:
+    return (f"norm {summary.norm:.4g} (large: only its norm was kept; raise "
+            "tinygrad_edu.autograd.RECORD_LIMIT before backward to keep it)")
+
+
+def _as_array(value: Any) -> Any:
+    if isinstance(value, GradientSummary):
+        return value
     return np.array(value.data if hasattr(value, "data") else value, copy=True)
 
 

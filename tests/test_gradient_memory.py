@@ -1,0 +1,79 @@
+"""What the graph keeps after backward, and that gradients never share memory they should not."""
+import numpy as np
+import pytest
+
+import tinygrad_edu.autograd as autograd
+from tinygrad_edu import Tensor, viz
+from tinygrad_edu.autograd import GradientSummary
+
+
+def test_small_gradients_are_remembered_in_full_on_the_nodes():
+    x = Tensor(np.ones((3, 4)), requires_grad=True)
+    loss = (x * 2.0).sum()
+    loss.backward()
+    node = loss._ctx.inputs[0]._ctx
+    assert isinstance(node.grad_output, Tensor)
+    assert isinstance(node.grads_to_inputs[0], Tensor)
+    np.testing.assert_array_equal(node.grads_to_inputs[0].data, np.full((3, 4), 2.0))
+
+
+def test_large_gradients_are_remembered_as_norm_shape_and_dtype_only():
+    x = Tensor(np.ones((64, 64)), requires_grad=True)
+    loss = (x * 3.0).sum()
+    loss.backward()
+    node = loss._ctx.inputs[0]._ctx
+    summary = node.grads_to_inputs[0]
+    assert isinstance(summary, GradientSummary)
+    assert summary.shape == (64, 64) and summary.dtype == np.float64
+    assert summary.norm == pytest.approx(3.0 * 64)
+    np.testing.assert_array_equal(x.grad.data, np.full((64, 64), 3.0))  # the leaf keeps its full gradient
+
+
+def test_record_limit_can_be_raised_to_keep_large_gradients(monkeypatch):
+    monkeypatch.setattr(autograd, "RECORD_LIMIT", 10**9)
+    x = Tensor(np.ones((64, 64)), requires_grad=True)
+    loss = (x * 3.0).sum()
+    loss.backward()
+    assert isinstance(loss._ctx.inputs[0]._ctx.grads_to_inputs[0], Tensor)
+
+
+def test_drawing_and_trace_use_the_summary_of_a_large_gradient():
+    x = Tensor(np.ones((64, 64)), requires_grad=True)
+    loss = (x * 3.0).sum()
+    loss.backward()
+    source = viz.draw_graph(loss, params=[("x", x)]).source
+    assert "192" in source  # the norm 3 * 64 labels the edge
+    assert "only its norm was kept" in str(viz.trace(loss))
+
+
+def test_two_leaves_fed_the_same_gradient_array_get_separate_grads():
+    a = Tensor(np.zeros(3), requires_grad=True)
+    b = Tensor(np.zeros(3), requires_grad=True)
+    (a + b).backward(gradient=np.ones(3))
+    assert not np.shares_memory(a.grad.data, b.grad.data)
+    a.grad.data[0] = 5.0
+    assert b.grad.data[0] == 1.0
+
+
+def test_a_leaf_gradient_does_not_alias_the_callers_gradient():
+    x = Tensor(np.zeros(3), requires_grad=True)
+    given = Tensor(np.ones(3))
+    x.backward(gradient=given)
+    x.grad.data[:] = 7.0
+    np.testing.assert_array_equal(given.data, np.ones(3))
+
+
+def test_a_leaf_gradient_does_not_alias_a_retained_intermediate_gradient():
+    a = Tensor(np.ones(3), requires_grad=True)
+    b = Tensor(np.ones(3), requires_grad=True)
+    total = a * 2.0 + b
+    total.retain_grad()
+    (total * 1.0).backward(gradient=np.ones(3))
+    assert not np.shares_memory(b.grad.data, total.grad.data)
+
+
+def test_a_leaf_gradient_is_writable_even_when_backward_made_a_broadcast_view():
+    x = Tensor(np.ones((2, 3)), requires_grad=True)
+    x.sum().backward()  # sum's backward broadcasts a scalar: a read-only view
+    x.grad.data[0, 0] = 9.0
+    assert x.grad.data.flags.writeable
