@@ -17,16 +17,24 @@ def test_small_gradients_are_remembered_in_full_on_the_nodes():
     np.testing.assert_array_equal(node.grads_to_inputs[0].data, np.full((3, 4), 2.0))
 
 
-def test_large_gradients_are_remembered_as_norm_shape_and_dtype_only():
+def test_large_gradients_into_intermediates_are_remembered_as_norm_shape_and_dtype_only():
+    x = Tensor(np.ones((64, 64)), requires_grad=True)
+    hidden = x * 3.0
+    loss = (hidden * 2.0).sum()
+    loss.backward()
+    summary = loss._ctx.inputs[0]._ctx.grads_to_inputs[0]  # what hidden * 2.0 sent to hidden
+    assert isinstance(summary, GradientSummary)
+    assert summary.shape == (64, 64) and summary.dtype == np.float64
+    assert summary.norm == pytest.approx(2.0 * 64)
+    np.testing.assert_array_equal(x.grad.data, np.full((64, 64), 6.0))  # the leaf keeps its full gradient
+
+
+def test_a_large_gradient_into_a_leaf_is_kept_as_the_leafs_own_grad_array():
     x = Tensor(np.ones((64, 64)), requires_grad=True)
     loss = (x * 3.0).sum()
     loss.backward()
-    node = loss._ctx.inputs[0]._ctx
-    summary = node.grads_to_inputs[0]
-    assert isinstance(summary, GradientSummary)
-    assert summary.shape == (64, 64) and summary.dtype == np.float64
-    assert summary.norm == pytest.approx(3.0 * 64)
-    np.testing.assert_array_equal(x.grad.data, np.full((64, 64), 3.0))  # the leaf keeps its full gradient
+    edge = loss._ctx.inputs[0]._ctx.grads_to_inputs[0]
+    assert isinstance(edge, Tensor) and np.shares_memory(edge.data, x.grad.data)
 
 
 def test_record_limit_can_be_raised_to_keep_large_gradients(monkeypatch):

@@ -24,6 +24,7 @@ import contextlib
 import functools
 import gc
 import linecache
+import math
 import os
 import sys
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Sequence, Union
@@ -62,7 +63,8 @@ def _remembered(grad: "Tensor") -> Any:
     data = grad.data
     if data.size <= RECORD_LIMIT:
         return grad
-    return GradientSummary(float(np.linalg.norm(data.reshape(-1))), data.shape, data.dtype)
+    flat = data.reshape(-1)
+    return GradientSummary(math.sqrt(float(np.dot(flat, flat))), data.shape, data.dtype)
 
 
 class _Freed:
@@ -438,7 +440,9 @@ def run_backward(
                         grad = _to_input_gradient(grad, tensor, node)
                     if check_anomaly:
                         _check_finite(node.op_name, node.created_at, grad.data, "backward (gradient for one of its inputs)")
-                    delivered.append(grad if grad.data.size <= RECORD_LIMIT else _remembered(grad))
+                    # An edge into a leaf keeps its gradient whole: the leaf adopts that array as .grad.
+                    delivered.append(grad if tensor._ctx is None or grad.data.size <= RECORD_LIMIT
+                                     else _remembered(grad))
                     key = tensor._ctx or tensor
                     previous = pending.get(key)
                     if previous is None:

@@ -199,6 +199,8 @@ class Tensor:
     @property
     def T(self) -> "Tensor":  # noqa: N802 (NumPy's name)
         """All axes reversed, as NumPy's ``.T`` (the transpose of a matrix)."""
+        if self.data.ndim == 2:
+            return Permute.apply(self, order=(1, 0))
         return self.permute(*range(self.ndim - 1, -1, -1))
 
     @property

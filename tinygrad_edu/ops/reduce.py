@@ -5,6 +5,7 @@ import numpy as np
 
 from .. import autograd
 from ..autograd import Function
+from .movement import broadcast_view
 
 
 class AxisError(IndexError, ValueError):
@@ -15,6 +16,11 @@ def normalize_axes(axis, ndim: int, op: str):
     """``axis`` (None, an int or a tuple of ints, negatives from the end) as a sorted tuple, validated."""
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:  # the common cases, checked cheaply
+        return (axis % ndim,)
+    if type(axis) is tuple and all(type(item) is int and 0 <= item < ndim for item in axis) \
+            and list(axis) == sorted(set(axis)):
+        return axis
     items = (axis,) if isinstance(axis, (int, np.integer)) else axis
     try:
         items = tuple(items)
@@ -41,15 +47,25 @@ def kept_shape(shape: tuple, axes: tuple) -> tuple:
 
 
 class Sum(Function):
-    """d sum(a)/da = 1 for every element: the gradient is broadcast back over the reduced axes."""
+    """d sum(a)/da = 1 for every element: the gradient is spread back over the reduced axes (`Spread`)."""
 
     def forward(ctx, a, axes=(), keepdim=False):
-        ctx.axes = axes
+        ctx.axes, ctx.keepdim = axes, keepdim
         return np.sum(a, axis=axes, keepdims=keepdim)
 
     def backward(ctx, grad_output):
-        shape = ctx.inputs[0].shape
-        return grad_output.reshape(kept_shape(shape, ctx.axes)).expand(*shape)
+        return Spread.apply(grad_output, shape=ctx.inputs[0].data.shape, axes=ctx.axes, keepdim=ctx.keepdim)
+
+
+class Spread(Function):
+    """Copies of g along the axes a sum removed (the adjoint of `Sum`, a broadcast view); d/dg = the sum over those axes."""
+
+    def forward(ctx, g, shape=(), axes=(), keepdim=False):
+        ctx.axes, ctx.keepdim = axes, keepdim
+        return broadcast_view(g.reshape(kept_shape(shape, axes)), shape)
+
+    def backward(ctx, grad_output):
+        return Sum.apply(grad_output, axes=ctx.axes, keepdim=ctx.keepdim)
 
 
 class Max(Function):
