@@ -147,8 +147,7 @@ class Relu(Function):
         return np.maximum(a, 0)
 
     def backward(ctx, grad_output):
-        data = ctx.inputs[0].data
-        return grad_output * _constant((data > 0).astype(data.dtype))
+        return grad_output * _constant(ctx.inputs[0].data > 0)  # a bool mask keeps the gradient's dtype
 
 
 class Sigmoid(Function):

@@ -50,11 +50,16 @@ class CrossEntropyBackward(Function):
     def forward(ctx, g, logits, target=None, reduction="mean", probabilities=None):
         ctx.target, ctx.reduction = target, reduction
         batch = logits.shape[0]
-        delta = probabilities.copy()
-        delta[np.arange(batch), target] -= 1
+        rows = np.arange(batch)
         if reduction == "none":
-            return delta * g[:, None]
-        return delta * (g / batch if reduction == "mean" else g)
+            scale = g[:, None]
+            delta = probabilities * scale
+            delta[rows, target] -= g
+        else:
+            scale = g / batch if reduction == "mean" else g
+            delta = probabilities * scale
+            delta[rows, target] -= scale
+        return delta
 
     def backward(ctx, grad_output):
         g, logits = ctx.inputs
