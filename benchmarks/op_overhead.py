@@ -12,26 +12,14 @@ in machine load hits all of them alike; the table shows medians and ratios.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import sys
-import time
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+# isort: off
+from _setup import timed, torch  # first: it pins BLAS to one thread before NumPy loads
+import numpy as np
+# isort: on
 
-import numpy as np  # noqa: E402
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from tinygrad_edu import Tensor  # noqa: E402
-
-try:
-    import torch  # noqa: E402
-
-    torch.set_num_threads(1)
-except ImportError:  # PyTorch is optional: its column is left out
-    torch = None
 
 SIZE = 16        # elements per tensor in the 1,000-op chain
 CYCLES = 250     # 4 ops per cycle -> 1,000 ops
@@ -117,14 +105,6 @@ def long_chain_numpy(steps: int) -> float:
     for _ in range(steps):
         grad = grad * np.float32(1.0001)
     return float(grad)
-
-
-def timed(fn, *args) -> float:
-    """CPU seconds of this process: every contender runs on one thread, and CPU time does not
-    count the moments another process has the core, so the ratios hold on a busy machine."""
-    start = time.process_time()
-    fn(*args)
-    return time.process_time() - start
 
 
 def run(rounds: int, long_rounds: int, steps: int) -> None:

@@ -28,31 +28,19 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import statistics
-import sys
-import time
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+# isort: off
+from _setup import timed, torch  # first: it pins BLAS to one thread before NumPy loads
+import numpy as np
+# isort: on
 
-import numpy as np  # noqa: E402
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 import tinygrad_edu.nn.functional as F  # noqa: E402, N812 (the PyTorch convention)
 from tinygrad_edu import Tensor, manual_seed, nn, optim  # noqa: E402
 from tinygrad_edu.data import load_digits, seed_example  # noqa: E402
-
-try:
-    import torch  # noqa: E402
-
-    torch.set_num_threads(1)
-except ImportError:  # PyTorch is optional: its column is left out
-    torch = None
 
 TINYGRAD = "tinygrad_edu"
 PYTORCH = "pytorch eager"
@@ -280,14 +268,6 @@ def tutorial_torch(start: tuple[np.ndarray, ...], epochs: int) -> tuple[np.ndarr
 
 
 # ----- measuring -----------------------------------------------------------------------------------
-def timed(fn: Callable[..., Any], *args: Any) -> float:
-    """CPU seconds of this process: every contender runs on one thread, and CPU time does not
-    count the moments another process has the core, so the ratios hold on a busy machine."""
-    start = time.process_time()
-    fn(*args)
-    return time.process_time() - start
-
-
 def mlp_contenders() -> dict[str, Callable[[Weights], Any]]:
     """Name -> builder of (train, read) for each contender available here."""
     contenders = {TINYGRAD: make_tinygrad_mlp, NUMPY: make_numpy_mlp}

@@ -1,8 +1,9 @@
-"""The README's Python examples run as written (a block after `<!-- skip-test -->` is left out)."""
+"""The README's Python examples run as written, in order, in one namespace (like a reader pasting them).
+
+A block right after `<!-- skip-test -->` is left out (a fragment, not a program).
+"""
 import re
 from pathlib import Path
-
-import pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCK = re.compile(r"(<!-- skip-test -->\s*)?```python\n(.*?)```", re.S)
@@ -13,12 +14,13 @@ def python_blocks():
 
 
 def test_readme_has_examples():
-    assert len(python_blocks()) >= 2
+    assert len(python_blocks()) >= 4
 
 
-@pytest.mark.parametrize("index", range(len(python_blocks())))
-def test_readme_example_runs(index, tmp_path, monkeypatch):
+def test_readme_examples_run_in_order(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    code = "import numpy as np\n" + python_blocks()[index]
-    exec(compile(code, f"README.md block {index}", "exec"), {"__name__": "readme_example"})
+    namespace = {"__name__": "readme_example"}
+    exec("import numpy as np", namespace)
+    for index, code in enumerate(python_blocks()):
+        exec(compile(code, f"README.md python block {index}", "exec"), namespace)

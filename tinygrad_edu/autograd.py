@@ -539,22 +539,24 @@ def backward(
     create_graph: bool = False,
 ) -> None:
     """Implementation of ``Tensor.backward``: see there."""
-    from .tensor import Tensor
     if not tensor.requires_grad:
         raise RuntimeError(
             "backward() called on a tensor that does not require grad: none of the tensors "
             "it was computed from has requires_grad=True (or it was computed under no_grad())"
         )
-    if gradient is None:
-        if tensor.data.size != 1:
-            raise RuntimeError(
-                f"grad can be implicitly created only for scalar outputs, but the output has "
-                f"shape {tensor.shape}; call .sum() or .mean() first, or pass gradient= of that shape"
-            )
-        gradient = Tensor._make(np.ones(tensor.shape, dtype=tensor.dtype), None, False)
-    else:
-        gradient = _as_gradient(gradient, tensor, "gradient")
-    run_backward([tensor], [gradient], retain_graph or create_graph, create_graph)
+    run_backward([tensor], [_root_gradient(tensor, gradient, "gradient")], retain_graph or create_graph, create_graph)
+
+
+def _root_gradient(output: "Tensor", given: Any, name: str) -> "Tensor":
+    """The gradient a backward pass starts from: the one given, or ones for a one-element output."""
+    if given is not None:
+        return _as_gradient(given, output, name)
+    if output.data.size != 1:
+        raise RuntimeError(
+            f"grad can be implicitly created only for scalar outputs, but the output has shape {output.shape}; "
+            f"call .sum() or .mean() first, or pass {name}= of that shape"
+        )
+    return _make_tensor(np.ones(output.shape, dtype=output.dtype), None, False)
 
 
 def grad(
@@ -597,14 +599,7 @@ def grad(
     for output, given in zip(output_list, grad_outputs):
         if not output.requires_grad:
             raise RuntimeError(f"grad(): an output of shape {output.shape} does not require grad")
-        if given is None:
-            if output.data.size != 1:
-                raise RuntimeError(
-                    f"grad can be implicitly created only for scalar outputs, but an output has "
-                    f"shape {output.shape}; pass grad_outputs="
-                )
-            given = Tensor._make(np.ones(output.shape, dtype=output.dtype), None, False)
-        root_grads.append(_as_gradient(given, output, "grad_outputs"))
+        root_grads.append(_root_gradient(output, given, "grad_outputs"))
     keep = create_graph if retain_graph is None else retain_graph
     results = run_backward(output_list, root_grads, keep, create_graph, inputs=input_list)
     assert results is not None

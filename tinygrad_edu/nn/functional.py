@@ -228,10 +228,10 @@ def nll_loss(log_probs: Any, target: Any, reduction: str = "mean") -> Tensor:
 def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Softmax cross-entropy from raw scores `logits` (N, C) and integer class indices (N,).
 
-    loss_i = -log softmax(z_i)[y_i] = logsumexp(z_i) - z_i[y_i]. This is
-    nll_loss(log_softmax(logits), target) without building the (N, C)
-    log-probabilities (fewer graph nodes, same gradient softmax - onehot).
-    logsumexp subtracts the row maximum, so the loss is finite for any finite
+    loss_i = -log softmax(z_i)[y_i] = logsumexp(z_i) - z_i[y_i], the value of
+    nll_loss(log_softmax(logits), target), computed as one fused graph node
+    (`ops.loss.CrossEntropy`, gradient softmax - onehot, twice differentiable).
+    The row maximum is subtracted first, so the loss is finite for any finite
     logits. A float target, an index outside 0..C-1 or a target of the wrong
     length raises `ValueError`.
     """
