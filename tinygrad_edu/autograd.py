@@ -179,7 +179,10 @@ class Function:
         if _grad_enabled:
             for t in inputs:
                 if t.requires_grad:
-                    ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
+                    if count == 2:
+                        ctx.needs_input_grad = (inputs[0].requires_grad, inputs[1].requires_grad)
+                    else:
+                        ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
                     ctx.output_data = output_data
                     ctx.grad_output = ctx.grads_to_inputs = None
                     return _make_tensor(output_data, ctx, True)
@@ -436,7 +439,8 @@ def run_backward(
                         delivered.append(None)
                         continue
                     data = tensor.data
-                    if type(grad) is not _Tensor or grad.data.shape != data.shape or grad.data.dtype != data.dtype:
+                    # dtypes by identity: NumPy's built-in dtypes are singletons, anything else takes the slow path
+                    if type(grad) is not _Tensor or grad.data.shape != data.shape or grad.data.dtype is not data.dtype:
                         grad = _to_input_gradient(grad, tensor, node)
                     if check_anomaly:
                         _check_finite(node.op_name, node.created_at, grad.data, "backward (gradient for one of its inputs)")
