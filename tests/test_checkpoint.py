@@ -65,7 +65,7 @@ def test_load_state_dict_keeps_tensor_identity_and_dtype():
 
 
 def test_missing_key_raises_key_error_naming_it_and_changes_nothing():
-    model, before = _model(), None
+    model = _model()
     before = _snapshot(model)
     state = _model(1).state_dict()
     del state["3.bias"]
