@@ -103,6 +103,16 @@ class Function:
     it in Tensor operations on ``ctx.inputs`` (the input Tensors) and
     ``ctx.output`` (the output as a Tensor of this node).
 
+    Optionally, ``backward_arrays(ctx, grad_output)`` states the same rule on
+    NumPy arrays (``grad_output`` an ndarray; it returns arrays or ``None``).
+    When no graph of the backward pass is wanted (``create_graph=False``, the
+    usual training step) the walk calls it instead of ``backward``, which saves
+    the Tensor wrapping and bookkeeping of every helper op inside the rule.
+    ``backward`` stays the definition: it is what ``create_graph=True`` and
+    second derivatives use. The built-in hot ops (add, sub, mul, relu, sigmoid,
+    tanh, sum, linear, cross_entropy) define both, and the tests check that the
+    two agree for every op that has the array form.
+
     Attributes of a node, used by the graph walk and by ``viz``:
     ``inputs`` (input Tensors in call order, duplicates kept), ``op_name``,
     ``output_data`` (the array produced), ``needs_input_grad``, and after a
@@ -126,11 +136,15 @@ class Function:
     hooks: Any = None          # hooks registered on the (non-leaf) output Tensor
     retained: Any = None       # weak reference to the output Tensor after retain_grad()
     created_at: Any = None     # (filename, lineno, function) of user code, in detect_anomaly
+    backward_arrays: Any = None  # optional: the backward rule on ndarrays (see above); None means use backward
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "op_name" not in cls.__dict__:
             cls.op_name = cls.__name__.lower()
+        # A subclass that redefines backward must not inherit an array form of the old rule.
+        if "backward" in cls.__dict__ and "backward_arrays" not in cls.__dict__:
+            cls.backward_arrays = None
 
     def forward(ctx, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:  # noqa: N805
         raise NotImplementedError(f"{type(ctx).__name__} must define forward(ctx, *arrays)")
@@ -422,7 +436,10 @@ def run_backward(
                 if node.hooks is not None or node.retained is not None or node in wanted:
                     grad_output = _visit_tensor(node, grad_output, wanted, results, create_graph, handed_out)
                 node.grad_output = grad_output if grad_output.data.size <= RECORD_LIMIT else _remembered(grad_output)
-                grads = node.backward(grad_output)
+                if create_graph or node.backward_arrays is None:
+                    grads = node.backward(grad_output)
+                else:  # the same rule on bare arrays: nothing of it is recorded anyway
+                    grads = node.backward_arrays(grad_output.data)
                 if type(grads) is not tuple:
                     grads = tuple(grads) if isinstance(grads, list) else (grads,)
                 if not retain_graph:
@@ -440,7 +457,9 @@ def run_backward(
                         continue
                     data = tensor.data
                     # dtypes by identity: NumPy's built-in dtypes are singletons, anything else takes the slow path
-                    if type(grad) is not _Tensor or grad.data.shape != data.shape or grad.data.dtype is not data.dtype:
+                    if type(grad) is _ndarray and grad.shape == data.shape and grad.dtype is data.dtype:
+                        grad = _make_tensor(grad, None, False)  # from backward_arrays, already in shape
+                    elif type(grad) is not _Tensor or grad.data.shape != data.shape or grad.data.dtype is not data.dtype:
                         grad = _to_input_gradient(grad, tensor, node)
                     if check_anomaly:
                         _check_finite(node.op_name, node.created_at, grad.data, "backward (gradient for one of its inputs)")

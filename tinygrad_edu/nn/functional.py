@@ -196,7 +196,7 @@ def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = 
 def _class_indices(function: str, target: Any, batch: int, num_classes: int, logits_shape: tuple) -> np.ndarray:
     """Validate integer class indices; return them as an int64 ndarray."""
     indices = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if not np.issubdtype(indices.dtype, np.integer):
+    if indices.dtype.kind not in "iu":  # signed or unsigned integers (bool is kind b, floats f)
         raise ValueError(
             f"{function}: target must hold integer class indices, got dtype {indices.dtype}; "
             "convert with target.astype(np.int64) (or Tensor(target, dtype=np.int64))")
@@ -204,9 +204,9 @@ def _class_indices(function: str, target: Any, batch: int, num_classes: int, log
         raise ValueError(
             f"{function}: target has shape {indices.shape} but logits have shape {tuple(logits_shape)}; "
             f"expected one class index per row, shape ({batch},)")
-    out_of_range = (indices < 0) | (indices >= num_classes)
-    if out_of_range.any():
-        position = int(np.argmax(out_of_range))
+    # Two reductions are cheaper than building a mask on every call; the mask only on failure.
+    if batch and (indices.min() < 0 or indices.max() >= num_classes):
+        position = int(np.argmax((indices < 0) | (indices >= num_classes)))
         raise ValueError(
             f"{function}: target[{position}] = {indices[position]} is not a valid class index "
             f"for {num_classes} classes (expected 0..{num_classes - 1})")

@@ -26,6 +26,9 @@ class Add(Function):
     def backward(ctx, grad_output):
         return grad_output, grad_output
 
+    def backward_arrays(ctx, grad_output):
+        return grad_output, grad_output
+
 
 class Sub(Function):
     """d(a - b)/da = 1, d(a - b)/db = -1."""
@@ -34,6 +37,9 @@ class Sub(Function):
         return a - b
 
     def backward(ctx, grad_output):
+        return grad_output, (-grad_output if ctx.needs_input_grad[1] else None)
+
+    def backward_arrays(ctx, grad_output):
         return grad_output, (-grad_output if ctx.needs_input_grad[1] else None)
 
 
@@ -47,6 +53,11 @@ class Mul(Function):
         a, b = ctx.inputs
         needs_a, needs_b = ctx.needs_input_grad
         return (grad_output * b if needs_a else None), (grad_output * a if needs_b else None)
+
+    def backward_arrays(ctx, grad_output):
+        a, b = ctx.inputs
+        needs_a, needs_b = ctx.needs_input_grad
+        return (grad_output * b.data if needs_a else None), (grad_output * a.data if needs_b else None)
 
 
 class Div(Function):
@@ -149,6 +160,9 @@ class Relu(Function):
     def backward(ctx, grad_output):
         return grad_output * _constant(ctx.inputs[0].data > 0)  # a bool mask keeps the gradient's dtype
 
+    def backward_arrays(ctx, grad_output):
+        return grad_output * (ctx.inputs[0].data > 0)
+
 
 class Sigmoid(Function):
     """d sigmoid(a)/da = sigmoid(a) * (1 - sigmoid(a)); forward as exp(-log(1 + exp(-a))) so no input overflows."""
@@ -158,6 +172,10 @@ class Sigmoid(Function):
 
     def backward(ctx, grad_output):
         return SigmoidBackward.apply(grad_output, ctx.output)
+
+    def backward_arrays(ctx, grad_output):
+        s = ctx.output_data
+        return grad_output * s * (1 - s)
 
 
 class SigmoidBackward(Function):
@@ -182,6 +200,10 @@ class Tanh(Function):
 
     def backward(ctx, grad_output):
         return TanhBackward.apply(grad_output, ctx.output)
+
+    def backward_arrays(ctx, grad_output):
+        y = ctx.output_data
+        return grad_output * (1 - y * y)
 
 
 class TanhBackward(Function):

@@ -75,3 +75,13 @@ class Linear(Function):
         if len(needs) == 3 and needs[2]:
             grad_bias = grad_output.sum(axis=tuple(range(grad_output.ndim - 1)))
         return (grad_x, grad_weight) if len(needs) == 2 else (grad_x, grad_weight, grad_bias)
+
+    def backward_arrays(ctx, grad_output):
+        x, weight = ctx.inputs[0].data, ctx.inputs[1].data
+        needs = ctx.needs_input_grad
+        grad_x = grad_output @ weight if needs[0] else None
+        rows = grad_output.reshape(-1, grad_output.shape[-1])
+        grad_weight = rows.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
+        if len(needs) == 2:
+            return grad_x, grad_weight
+        return grad_x, grad_weight, (np.add.reduce(rows, axis=0) if needs[2] else None)

@@ -56,6 +56,10 @@ class Sum(Function):
     def backward(ctx, grad_output):
         return Spread.apply(grad_output, shape=ctx.inputs[0].data.shape, axes=ctx.axes, keepdim=ctx.keepdim)
 
+    def backward_arrays(ctx, grad_output):
+        shape = ctx.inputs[0].data.shape
+        return broadcast_view(grad_output.reshape(kept_shape(shape, ctx.axes)), shape)
+
 
 class Spread(Function):
     """Copies of g along the axes a sum removed (the adjoint of `Sum`, a broadcast view); d/dg = the sum over those axes."""
