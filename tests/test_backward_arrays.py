@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from op_table import OPS_BY_NAME, examples
 
-import tinygrad_edu.nn.functional as F
+import tinygrad_edu.nn.functional as F  # noqa: N812 (the PyTorch convention)
 from tinygrad_edu import Function, Tensor, autograd, no_grad
 from tinygrad_edu.testing.strategies import shapes
 
