@@ -10,7 +10,8 @@ Every differentiable operation is a `Function` subclass.  Calling
 
 Built-in backward rules are written with Tensor operations, so when
 ``create_graph=True`` the backward pass is itself recorded and can be
-differentiated again; otherwise it runs under ``no_grad`` and records nothing.
+differentiated again; otherwise it runs under ``no_grad`` and records nothing,
+and the hot ops run the same rule stated on bare arrays (``backward_arrays``).
 
 ``backward()`` walks the nodes in reverse topological order (computed
 iteratively, so a chain of a million ops needs no recursion), each node's
