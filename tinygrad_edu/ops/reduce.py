@@ -46,6 +46,11 @@ def kept_shape(shape: tuple, axes: tuple) -> tuple:
     return tuple(1 if i in axes else size for i, size in enumerate(shape))
 
 
+def _spread(g: np.ndarray, shape: tuple, axes: tuple) -> np.ndarray:
+    """g (a sum over `axes` of an array of `shape`, keepdim or not) copied back along those axes, as a view."""
+    return broadcast_view(g.reshape(kept_shape(shape, axes)), shape)
+
+
 class Sum(Function):
     """d sum(a)/da = 1 for every element: the gradient is spread back over the reduced axes (`Spread`)."""
 
@@ -57,8 +62,7 @@ class Sum(Function):
         return Spread.apply(grad_output, shape=ctx.inputs[0].data.shape, axes=ctx.axes, keepdim=ctx.keepdim)
 
     def backward_arrays(ctx, grad_output):
-        shape = ctx.inputs[0].data.shape
-        return broadcast_view(grad_output.reshape(kept_shape(shape, ctx.axes)), shape)
+        return _spread(grad_output, ctx.inputs[0].data.shape, ctx.axes)
 
 
 class Spread(Function):
@@ -66,7 +70,7 @@ class Spread(Function):
 
     def forward(ctx, g, shape=(), axes=(), keepdim=False):
         ctx.axes, ctx.keepdim = axes, keepdim
-        return broadcast_view(g.reshape(kept_shape(shape, axes)), shape)
+        return _spread(g, shape, axes)
 
     def backward(ctx, grad_output):
         return Sum.apply(grad_output, axes=ctx.axes, keepdim=ctx.keepdim)
