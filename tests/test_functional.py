@@ -168,6 +168,12 @@ def test_cross_entropy_index_out_of_range_raises_naming_it(bad, position):
         F.cross_entropy(_t(np.zeros((2, 3))), np.array([0, bad]))
 
 
+@pytest.mark.parametrize("loss", [F.cross_entropy, F.nll_loss])
+def test_class_losses_with_no_classes_raise_saying_so(loss):
+    with pytest.raises(ValueError, match=r"shape \(2, 0\) have no classes"):
+        loss(_t(np.zeros((2, 0))), np.array([0, 0]))
+
+
 def test_cross_entropy_wrong_target_length_raises():
     with pytest.raises(ValueError, match=r"target has shape \(3,\).*\(2, 4\)"):
         F.cross_entropy(_t(np.zeros((2, 4))), np.array([0, 1, 2]))

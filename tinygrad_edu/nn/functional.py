@@ -204,6 +204,8 @@ def _class_indices(function: str, target: Any, batch: int, num_classes: int, log
         raise ValueError(
             f"{function}: target has shape {indices.shape} but logits have shape {tuple(logits_shape)}; "
             f"expected one class index per row, shape ({batch},)")
+    if num_classes == 0:
+        raise ValueError(f"{function}: logits of shape {tuple(logits_shape)} have no classes (C = 0)")
     # Two reductions are cheaper than building a mask on every call; the mask only on failure.
     if batch and (indices.min() < 0 or indices.max() >= num_classes):
         position = int(np.argmax((indices < 0) | (indices >= num_classes)))
