@@ -215,15 +215,20 @@ def _class_indices(function: str, target: Any, batch: int, num_classes: int, log
     return indices.astype(np.int64, copy=False)
 
 
+def _scores_and_indices(function: str, what: str, scores: Any, target: Any) -> tuple[Tensor, np.ndarray]:
+    """Check (N, C) scores and one class index per row; return them as a Tensor and an int64 array."""
+    scores = _tensor(scores)
+    if scores.ndim != 2:
+        raise ValueError(f"{function}: expected {what} of shape (N, C), got shape {scores.shape}")
+    batch, num_classes = scores.shape
+    return scores, _class_indices(function, target, batch, num_classes, scores.shape)
+
+
 def nll_loss(log_probs: Any, target: Any, reduction: str = "mean") -> Tensor:
     """Negative log-likelihood: -log_probs[i, target[i]], for log-probabilities of shape (N, C)."""
     _check_reduction("nll_loss", reduction)
-    log_probs = _tensor(log_probs)
-    if log_probs.ndim != 2:
-        raise ValueError(f"nll_loss: expected log-probabilities of shape (N, C), got shape {log_probs.shape}")
-    batch, num_classes = log_probs.shape
-    indices = _class_indices("nll_loss", target, batch, num_classes, log_probs.shape)
-    picked = log_probs[np.arange(batch), indices]
+    log_probs, indices = _scores_and_indices("nll_loss", "log-probabilities", log_probs, target)
+    picked = log_probs[np.arange(len(indices)), indices]
     return _reduce(-picked, reduction)
 
 
@@ -238,9 +243,5 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
     length raises `ValueError`.
     """
     _check_reduction("cross_entropy", reduction)
-    logits = _tensor(logits)
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: expected logits of shape (N, C), got shape {logits.shape}")
-    batch, num_classes = logits.shape
-    indices = _class_indices("cross_entropy", target, batch, num_classes, logits.shape)
+    logits, indices = _scores_and_indices("cross_entropy", "logits", logits, target)
     return ops_loss.CrossEntropy.apply(logits, target=indices, reduction=reduction)
