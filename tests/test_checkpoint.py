@@ -427,3 +427,17 @@ def test_saving_through_a_dangling_symlink_creates_its_target(tmp_path):
     _model(1).save(link)
     assert link.is_symlink() and target.is_file()
     _assert_state_equal(_model(2).load(link), _snapshot(_model(1)))
+
+
+def test_saving_to_a_directory_raises_naming_it_and_leaves_nothing(tmp_path):
+    (tmp_path / "checkpoints").mkdir()
+    with pytest.raises(IsADirectoryError, match="it is a directory"):
+        _model().save(tmp_path / "checkpoints")
+    assert os.listdir(tmp_path) == ["checkpoints"] and os.listdir(tmp_path / "checkpoints") == []
+
+
+def test_checkpoint_written_by_numpy_savez_compressed_loads(tmp_path):
+    source = _trained(_model(0))
+    path = tmp_path / "compressed.npz"
+    np.savez_compressed(path, **source.state_dict())
+    _assert_state_equal(_model(1).load(path), _snapshot(source))

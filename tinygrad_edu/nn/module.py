@@ -298,6 +298,9 @@ class Module:
         directory = os.path.dirname(target)
         if not os.path.isdir(directory):
             raise FileNotFoundError(f"cannot save to {path!r}: directory {directory!r} does not exist")
+        if os.path.isdir(target):
+            raise IsADirectoryError(f"cannot save to {path!r}: it is a directory; give a file name such as "
+                                    f"{os.path.join(path, 'model.npz')!r}")
         state = self.state_dict()
         _remove_stale_temporaries(target)
         descriptor, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.{os.getpid()}.",
