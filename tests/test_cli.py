@@ -94,6 +94,50 @@ def test_bad_arguments_print_one_line_and_exit_2(args, message, capsys):
     assert err.count("\n") == 1 and err.startswith("tinygrad-edu") and message in err
 
 
+@pytest.mark.parametrize("args, message", [
+    (["demo", "--seed", "-1"], "--seed: expected a non-negative integer"),
+    (["trace", "--seed", "-1"], "--seed: expected a non-negative integer"),
+    (["demo", "--seed", str(2 ** 64)], "--seed: expected a non-negative integer"),
+    (["demo", "--epochs", "100000000000"], "--epochs: expected a positive integer up to 100000, got 100000000000"),
+    (["demo", "--samples", "10000000000"], "--samples: expected a positive integer up to 10000"),
+    (["demo", "--hidden", "100000000"], "hidden layer sizes must be at most 1024, got 100000000"),
+    (["demo", "--hidden", ",".join(["4"] * 17)], "at most 16 hidden layers, got 17"),
+])
+def test_absurd_or_negative_numbers_are_one_line_and_exit_2(args, message, capsys, tmp_path):
+    out = ["--out", str(tmp_path), "--quiet"] if args[0] == "demo" else []  # should the check regress
+    with pytest.raises(SystemExit) as caught:
+        main([*args, *out])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("tinygrad-edu") and message in err
+
+
+def test_html_path_that_is_a_folder_is_one_line_and_exit_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as caught:
+        main(["trace", "--html", str(tmp_path)])
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is a folder; give a file name" in err
+    assert os.listdir(tmp_path) == [] and not list(tmp_path.parent.glob(f".{tmp_path.name}*"))
+
+
+def test_largest_accepted_sizes_still_parse():
+    from tinygrad_edu.cli import build_parser
+    args = build_parser().parse_args(["demo", "--epochs", "100000", "--samples", "10000", "--seed", str(2 ** 64 - 1),
+                                      "--hidden", ",".join(["1024"] * 16)])
+    assert args.epochs == 100000 and args.samples == 10000 and args.hidden == [1024] * 16
+
+
+def test_failure_to_write_the_html_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "t.html"))
+
+    monkeypatch.setattr(Path, "write_text", disk_full)
+    assert main(["trace", "--html", str(tmp_path / "t.html")]) == 1
+    err = capsys.readouterr().err
+    assert err == f"tinygrad-edu trace: error: No space left on device ({tmp_path / 't.html'})\n"
+
+
 def test_unwritable_output_folder_is_one_line_and_exit_2(tmp_path, capsys):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
@@ -105,7 +149,8 @@ def test_unwritable_output_folder_is_one_line_and_exit_2(tmp_path, capsys):
 def test_errors_show_no_traceback_in_a_real_process(tmp_path):
     blocker = tmp_path / "a_file"
     blocker.write_text("x")
-    for args in (["demo", "--hidden", "abc"], ["demo", "--out", str(blocker / "out")]):
+    for args in (["demo", "--hidden", "abc"], ["demo", "--out", str(blocker / "out")], ["trace", "--seed", "-1"],
+                 ["trace", "--html", str(tmp_path)]):
         result = run(*args)
         assert result.returncode == 2
         assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1

@@ -13,8 +13,9 @@ plots succeeded, and the graph's source is on disk.
 `trace` prints one training iteration of the tutorial's 4-3-1 network, step by step.
 
 Mistakes in the arguments (an unknown data set, ``--hidden abc``, ``--epochs 0``,
-an output folder that cannot be written) print one line to stderr and exit
-with status 2; no traceback.
+a negative seed, absurd sizes such as ``--epochs 10000000``, an output folder
+that cannot be written, an ``--html`` path that is a folder) print one line to
+stderr and exit with status 2; no traceback.
 """
 from __future__ import annotations
 
@@ -25,10 +26,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, NoReturn, Optional, Sequence
+from typing import Any, Callable, NoReturn, Optional, Sequence
 
 DATASETS = ("moons", "spirals", "blobs", "xor")
 USAGE_ERROR = 2
+# Upper limits, so that a typo (a few extra zeros) is an error rather than hours of training or a MemoryError.
+MAX_EPOCHS = 100_000
+MAX_SAMPLES = 10_000
+MAX_HIDDEN_SIZE = 1024
+MAX_HIDDEN_LAYERS = 16
+MAX_SEED = 2 ** 64 - 1
 
 
 class UsageError(Exception):
@@ -54,8 +61,38 @@ def _hidden_sizes(text: str) -> list:
             ) from None
         if size < 1:
             raise argparse.ArgumentTypeError(f"hidden layer sizes must be positive, got {size} in {text!r}")
+        if size > MAX_HIDDEN_SIZE:
+            raise argparse.ArgumentTypeError(f"hidden layer sizes must be at most {MAX_HIDDEN_SIZE}, "
+                                             f"got {size} in {text!r}")
         sizes.append(size)
+    if len(sizes) > MAX_HIDDEN_LAYERS:
+        raise argparse.ArgumentTypeError(f"at most {MAX_HIDDEN_LAYERS} hidden layers, got {len(sizes)}")
     return sizes
+
+
+def _int_up_to(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An argparse type: an integer in [low, high], described as `what` in the error."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+        return value
+    return parse
+
+
+_epochs = _int_up_to(1, MAX_EPOCHS, f"a positive integer up to {MAX_EPOCHS}")
+_samples = _int_up_to(1, MAX_SAMPLES, f"a positive integer up to {MAX_SAMPLES}")
+_seed = _int_up_to(0, MAX_SEED, "a non-negative integer (below 2**64)")
+
+
+def _html_file(text: str) -> Path:
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file name, e.g. {path / 'trace.html'}")
+    return path
 
 
 def _positive_int(text: str) -> int:
@@ -98,15 +135,17 @@ def build_parser() -> argparse.ArgumentParser:
                "note says how to install Graphviz; the exit status stays 0 because training and plots worked.",
     )
     demo.add_argument("--dataset", choices=DATASETS, default="moons", help="toy data set (default: moons)")
-    demo.add_argument("--samples", type=_positive_int, default=200, help="number of points (default: 200)")
+    demo.add_argument("--samples", type=_samples, default=200,
+                      help=f"number of points (default: 200, at most {MAX_SAMPLES})")
     demo.add_argument("--hidden", type=_hidden_sizes, default=[16, 16], metavar="SIZES",
                       help="hidden layer sizes, comma-separated (default: 16,16)")
     demo.add_argument("--activation", choices=("relu", "tanh", "sigmoid"), default="tanh",
                       help="hidden activation (default: tanh)")
-    demo.add_argument("--epochs", type=_positive_int, default=300, help="full-batch training steps (default: 300)")
+    demo.add_argument("--epochs", type=_epochs, default=300,
+                      help=f"full-batch training steps (default: 300, at most {MAX_EPOCHS})")
     demo.add_argument("--lr", type=_positive_float, default=0.05, help="learning rate (default: 0.05)")
     demo.add_argument("--optimizer", choices=("sgd", "adam"), default="adam", help="optimizer (default: adam)")
-    demo.add_argument("--seed", type=int, default=0, help="random seed for data and initialisation (default: 0)")
+    demo.add_argument("--seed", type=_seed, default=0, help="random seed for data and initialisation (default: 0)")
     demo.add_argument("--out", type=Path, default=Path("tinygrad_edu_out"),
                       help="output folder, created if needed (default: ./tinygrad_edu_out)")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -117,10 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
                     "'Neural Networks from Scratch' tutorial's 4-3-1 sigmoid network (steps 0-11), "
                     "with the actual matrices.",
     )
-    trace.add_argument("--seed", type=int, default=0, help="seed of the random initial weights (default: 0)")
+    trace.add_argument("--seed", type=_seed, default=0, help="seed of the random initial weights (default: 0)")
     trace.add_argument("--lr", type=_positive_float, default=0.1, help="learning rate (default: 0.1)")
     trace.add_argument("--width", type=_positive_int, default=110, help="text width (default: 110)")
-    trace.add_argument("--html", type=Path, default=None, metavar="FILE", help="also write the trace as HTML")
+    trace.add_argument("--html", type=_html_file, default=None, metavar="FILE", help="also write the trace as HTML")
     return parser
 
 
@@ -277,6 +316,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BrokenPipeError:  # e.g. `tinygrad-edu trace | head`: the reader left, nothing to report
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except OSError as error:  # e.g. the disk filled up while writing: one line, not a traceback
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"tinygrad-edu {args.command}: error: {error.strerror or error}{where}", file=sys.stderr)
         return 1
 
 

@@ -54,6 +54,9 @@ class Optimizer:
             if not np.issubdtype(param.data.dtype, np.floating):
                 raise TypeError(f"optimizer params must be floating point, "
                                 f"but item {index} has dtype {param.data.dtype}")
+            if not param.is_leaf:  # PyTorch's wording; stepping it would not reach the leaf it was computed from
+                raise ValueError(f"can't optimize a non-leaf Tensor (item {index} was computed by an operation); "
+                                 "pass the leaf tensor, or t.detach().requires_grad_() for a new one")
             if id(param) not in seen:  # a parameter listed twice is updated once
                 seen.add(id(param))
                 self.params.append(param)

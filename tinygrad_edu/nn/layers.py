@@ -24,19 +24,39 @@ def _empty_parameter(*shape: int) -> Tensor:
     return Tensor(np.zeros(shape, dtype=_DEFAULT_DTYPE), requires_grad=True)
 
 
-def _as_tensor(x: Any) -> Tensor:
-    """The input as a Tensor; a floating ndarray is wrapped without a copy (layers never write to their input)."""
+def _as_tensor(x: Any, layer: Module | None = None) -> Tensor:
+    """The layer's input, which must be a Tensor: as in PyTorch, arrays and lists raise `TypeError`.
+
+    Wrapping silently would hide where the data's dtype is chosen (a float64
+    array would make a float32 model compute in float64) and would accept
+    some inputs in some layers only.
+    """
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
-        return Tensor._make(x, None, False)
-    return Tensor(x)
+    name = type(layer).__name__ if layer is not None else "this layer"
+    kind = f"numpy.ndarray of dtype {x.dtype}" if isinstance(x, np.ndarray) else type(x).__name__
+    raise TypeError(f"{name} expects a Tensor as input, got a {kind}; wrap the data first, e.g. "
+                    "Tensor(x, dtype=np.float32) to match float32 weights")
 
 
 def _check_sizes(layer: Module, **sizes: Any) -> None:
     for name, size in sizes.items():
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size <= 0:
             raise ValueError(f"{type(layer).__name__}: {name} must be a positive int, got {size!r}")
+
+
+def _check_pair(layer: Module, name: str, value: Any, minimum: int) -> tuple[int, int]:
+    """An int or a pair of ints, each >= minimum, as a pair; else `ValueError` naming the layer and argument."""
+    pair = (value, value) if isinstance(value, (int, np.integer)) else value
+    try:
+        pair = tuple(pair)
+    except TypeError:
+        pair = ()
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum
+                             for v in pair):
+        wanted = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"{type(layer).__name__}: {name} must be {wanted} or a pair of them, got {value!r}")
+    return int(pair[0]), int(pair[1])
 
 
 def _pytorch_default_init(weight: Tensor, bias: Tensor | None) -> None:
@@ -69,7 +89,7 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Tensor:
         """Apply the affine map to the last axis of `x`."""
-        x = _as_tensor(x)
+        x = _as_tensor(x, self)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(
                 f"{self!r} expects inputs whose last axis has {self.in_features} features, "
@@ -90,7 +110,9 @@ class Conv2d(Module):
                  stride: int = 1, padding: int = 0, bias: bool = True) -> None:
         super().__init__()
         _check_sizes(self, in_channels=in_channels, out_channels=out_channels)
-        kernel = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+        kernel = _check_pair(self, "kernel_size", kernel_size, minimum=1)
+        _check_pair(self, "stride", stride, minimum=1)
+        _check_pair(self, "padding", padding, minimum=0)
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size, self.stride, self.padding = kernel, stride, padding
         self.weight = _empty_parameter(self.out_channels, self.in_channels, *kernel)
@@ -99,9 +121,14 @@ class Conv2d(Module):
 
     def forward(self, x: Any) -> Tensor:
         """Convolve a batch of images of shape (N, in_channels, H, W)."""
-        x = _as_tensor(x)
+        x = _as_tensor(x, self)
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"{self!r} expects input of shape (N, {self.in_channels}, H, W), got {x.shape}")
+        pad_h, pad_w = _check_pair(self, "padding", self.padding, minimum=0)
+        padded = (x.shape[2] + 2 * pad_h, x.shape[3] + 2 * pad_w)
+        if self.kernel_size[0] > padded[0] or self.kernel_size[1] > padded[1]:
+            raise ValueError(f"Conv2d: kernel_size {self.kernel_size} is larger than the padded input "
+                             f"({padded[0]} x {padded[1]}: input {x.shape} with padding {self.padding})")
         return x.conv2d(self.weight, self.bias, stride=self.stride, padding=self.padding)
 
     def extra_repr(self) -> str:
@@ -114,11 +141,14 @@ class MaxPool2d(Module):
 
     def __init__(self, kernel_size: int, stride: int | None = None) -> None:
         super().__init__()
+        _check_pair(self, "kernel_size", kernel_size, minimum=1)
+        if stride is not None:
+            _check_pair(self, "stride", stride, minimum=1)
         self.kernel_size, self.stride = kernel_size, stride
 
     def forward(self, x: Tensor) -> Tensor:
         """Pool an NCHW batch."""
-        return x.max_pool2d(self.kernel_size, self.stride)
+        return _as_tensor(x, self).max_pool2d(self.kernel_size, self.stride)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}"
@@ -129,7 +159,7 @@ class AvgPool2d(MaxPool2d):
 
     def forward(self, x: Tensor) -> Tensor:
         """Pool an NCHW batch."""
-        return x.avg_pool2d(self.kernel_size, self.stride)
+        return _as_tensor(x, self).avg_pool2d(self.kernel_size, self.stride)
 
 
 class Flatten(Module):
@@ -141,7 +171,7 @@ class Flatten(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """(N, C, H, W) -> (N, C*H*W) with the default start_dim=1."""
-        return x.flatten(self.start_dim)
+        return _as_tensor(x, self).flatten(self.start_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}"
@@ -166,6 +196,7 @@ class BatchNorm1d(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True) -> None:
         super().__init__()
+        _check_sizes(self, num_features=num_features)
         self.num_features, self.eps, self.momentum = int(num_features), float(eps), momentum
         self.track_running_stats = track_running_stats
         self.weight = Tensor(np.ones(num_features, _DEFAULT_DTYPE), requires_grad=True) if affine else None
@@ -177,7 +208,7 @@ class BatchNorm1d(Module):
 
     def forward(self, x: Any) -> Tensor:
         """Normalise each channel (axis 1) of `x`."""
-        x = _as_tensor(x)
+        x = _as_tensor(x, self)
         if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
             raise ValueError(f"{self!r} expects input of shape (N, {self.num_features}) or "
                              f"(N, {self.num_features}, L), got {x.shape}")
@@ -219,13 +250,15 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout probability must be in [0, 1], got {p}")
+        if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+            raise TypeError(f"Dropout: p must be a number between 0 and 1, got {type(p).__name__}")
+        if not 0.0 <= p <= 1.0:  # PyTorch's wording
+            raise ValueError(f"Dropout: dropout probability p has to be between 0 and 1, but got {p}")
         self.p = float(p)
 
     def forward(self, x: Any) -> Tensor:
         """Drop (and rescale) in training, pass through in evaluation."""
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(_as_tensor(x, self), self.p, self.training)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
@@ -236,7 +269,7 @@ class ReLU(Module):
 
     def forward(self, x: Any) -> Tensor:
         """Apply elementwise."""
-        return F.relu(x)
+        return F.relu(_as_tensor(x, self))
 
 
 class LeakyReLU(Module):
@@ -248,7 +281,7 @@ class LeakyReLU(Module):
 
     def forward(self, x: Any) -> Tensor:
         """Apply elementwise."""
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(_as_tensor(x, self), self.negative_slope)
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
@@ -259,7 +292,7 @@ class Sigmoid(Module):
 
     def forward(self, x: Any) -> Tensor:
         """Apply elementwise."""
-        return F.sigmoid(x)
+        return F.sigmoid(_as_tensor(x, self))
 
 
 class Tanh(Module):
@@ -267,7 +300,7 @@ class Tanh(Module):
 
     def forward(self, x: Any) -> Tensor:
         """Apply elementwise."""
-        return F.tanh(x)
+        return F.tanh(_as_tensor(x, self))
 
 
 class GELU(Module):
@@ -275,7 +308,7 @@ class GELU(Module):
 
     def forward(self, x: Any) -> Tensor:
         """Apply elementwise."""
-        return F.gelu(x)
+        return F.gelu(_as_tensor(x, self))
 
 
 class Softplus(Module):
@@ -283,7 +316,7 @@ class Softplus(Module):
 
     def forward(self, x: Any) -> Tensor:
         """Apply elementwise."""
-        return F.softplus(x)
+        return F.softplus(_as_tensor(x, self))
 
 
 class Softmax(Module):
@@ -295,7 +328,7 @@ class Softmax(Module):
 
     def forward(self, x: Any) -> Tensor:
         """Normalise to probabilities along the axis."""
-        return F.softmax(x, self.axis)
+        return F.softmax(_as_tensor(x, self), self.axis)
 
 
 class Identity(Module):
@@ -403,6 +436,9 @@ class MLP(Module):
 
     def __init__(self, sizes: Sequence[int], activation: Any = "relu", output_activation: Any = None) -> None:
         super().__init__()
+        sizes = list(sizes)
+        if any(isinstance(size, bool) or not isinstance(size, (int, np.integer)) for size in sizes):
+            raise ValueError(f"MLP: sizes must be ints (inputs, hidden sizes..., outputs), got {sizes}")
         sizes = [int(size) for size in sizes]
         if len(sizes) < 2 or any(size <= 0 for size in sizes):
             raise ValueError(f"MLP needs at least two positive layer sizes (inputs, outputs), got {sizes}")
@@ -417,4 +453,4 @@ class MLP(Module):
 
     def forward(self, x: Any) -> Any:
         """Run the network."""
-        return self.layers(x)
+        return self.layers(_as_tensor(x, self))

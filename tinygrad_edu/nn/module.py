@@ -13,11 +13,13 @@ tensor in checkpoints, register it as a buffer.
 """
 from __future__ import annotations
 
+import math
 import os
+import re
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -84,6 +86,39 @@ def _walk(value: Any, name: str, seen: set[int], owner: Module | None,
         seen.add(id(value))
         for key, item in value.items():
             yield from _walk(item, _join(name, str(key)), seen, owner, None)
+
+
+def _failure(module: Module, problems: list[str]) -> str:
+    return "\n".join([f"load_state_dict for {type(module).__name__} failed (nothing was loaded):"] + problems)
+
+
+def _check_names(module: Module, own: Mapping[str, Any], given: Iterable[str],
+                 strict: bool) -> tuple[list[str], list[str]]:
+    """Missing and unexpected names; with `strict`, raise `StateDictKeyError` if there are any."""
+    given = list(given)
+    missing = [name for name in own if name not in given]
+    unexpected = [name for name in given if name not in own]
+    if strict and (missing or unexpected):
+        lines = []
+        if missing:
+            lines.append(f"  missing keys: {missing}")
+        if unexpected:
+            lines.append(f"  unexpected keys: {unexpected}")
+        lines.append(f"  the model expects: {list(own)}")
+        raise StateDictKeyError(_failure(module, lines))
+    return missing, unexpected
+
+
+def _mismatches(own: Mapping[str, np.ndarray], given: Mapping[str, tuple[tuple[int, ...], np.dtype]]) -> list[str]:
+    """One line per entry of `given` whose shape or dtype cannot go into the model's array of that name."""
+    problems = []
+    for name, (shape, dtype) in given.items():
+        target = own[name]
+        if tuple(shape) != target.shape:
+            problems.append(f"  {name}: checkpoint has shape {tuple(shape)}, model has {target.shape}")
+        elif not np.can_cast(dtype, target.dtype, casting="same_kind"):
+            problems.append(f"  {name}: cannot cast checkpoint dtype {dtype} to model dtype {target.dtype}")
+    return problems
 
 
 class Module:
@@ -235,36 +270,14 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"load_state_dict expects a mapping of name -> array, got {type(state_dict).__name__}")
-        own = dict(self._state_tensors())
-        missing = [name for name in own if name not in state_dict]
-        unexpected = [name for name in state_dict if name not in own]
-        if strict and (missing or unexpected):
-            lines = [f"load_state_dict for {type(self).__name__} failed (nothing was loaded):"]
-            if missing:
-                lines.append(f"  missing keys: {missing}")
-            if unexpected:
-                lines.append(f"  unexpected keys: {unexpected}")
-            lines.append(f"  the model expects: {list(own)}")
-            raise StateDictKeyError("\n".join(lines))
-
-        arrays: dict[str, np.ndarray] = {}
-        problems = []
-        for name, tensor in own.items():
-            if name not in state_dict:
-                continue
-            array = np.asarray(state_dict[name])
-            if array.shape != tensor.data.shape:
-                problems.append(f"  {name}: checkpoint has shape {array.shape}, model has {tensor.data.shape}")
-            elif not np.can_cast(array.dtype, tensor.data.dtype, casting="same_kind"):
-                problems.append(f"  {name}: cannot cast checkpoint dtype {array.dtype} "
-                                f"to model dtype {tensor.data.dtype}")
-            else:
-                arrays[name] = array
+        own = {name: tensor.data for name, tensor in self._state_tensors()}
+        missing, unexpected = _check_names(self, own, state_dict, strict)
+        arrays = {name: np.asarray(state_dict[name]) for name in own if name in state_dict}
+        problems = _mismatches(own, {name: (array.shape, array.dtype) for name, array in arrays.items()})
         if problems:
-            raise ValueError("\n".join([f"load_state_dict for {type(self).__name__} failed (nothing was loaded):"]
-                                       + problems))
+            raise ValueError(_failure(self, problems))
         for name, array in arrays.items():
-            own[name].data[...] = array
+            own[name][...] = array
         return IncompatibleKeys(missing, unexpected)
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -273,23 +286,33 @@ class Module:
         The file is exactly `path` (no `.npz` is appended, unlike `np.savez`
         given a name). It is first written to a temporary file in the same
         directory, flushed to disk, then renamed over `path` with `os.replace`,
-        so a crash mid-save leaves any previous file whole. Read it back with
-        `load`, or with `np.load(path, allow_pickle=False)`.
+        so a crash mid-save leaves any previous file whole. If `path` is a
+        symbolic link, the file it points to is replaced and the link stays.
+        Temporaries left behind by a save that was killed (named
+        `.NAME.PID.XXXXXXXX.tmp`, whose process PID is gone) are removed by
+        the next save to the same path. Read the file back with `load`, or
+        with `np.load(path, allow_pickle=False)`.
         """
         path = os.fspath(path)
-        directory = os.path.dirname(os.path.abspath(path))
+        target = os.path.realpath(path)  # follow symlinks: replace the file, keep the link
+        directory = os.path.dirname(target)
         if not os.path.isdir(directory):
             raise FileNotFoundError(f"cannot save to {path!r}: directory {directory!r} does not exist")
+        if os.path.isdir(target):
+            raise IsADirectoryError(f"cannot save to {path!r}: it is a directory; give a file name such as "
+                                    f"{os.path.join(path, 'model.npz')!r}")
         state = self.state_dict()
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+        _remove_stale_temporaries(target)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.{os.getpid()}.",
+                                                 suffix=".tmp", dir=directory)
         try:
             with os.fdopen(descriptor, "wb") as file:
                 _write_npz(file, state)
                 file.flush()
                 os.fsync(file.fileno())
             # mkstemp creates the file 0600; give it the mode a plain open() would.
-            os.chmod(temporary, _default_file_mode(path))
-            os.replace(temporary, path)
+            os.chmod(temporary, _default_file_mode(target))
+            os.replace(temporary, target)
         except BaseException:
             try:
                 os.unlink(temporary)
@@ -303,10 +326,15 @@ class Module:
 
         A missing file raises `FileNotFoundError`; a truncated, corrupted or
         foreign file raises `CheckpointError` (a `ValueError`) naming the file;
-        mismatched names or shapes raise as in `load_state_dict`. In every error
-        case the module is unchanged.
+        mismatched names raise `StateDictKeyError` as in `load_state_dict`.
+        Names, shapes and dtypes are checked from each array's `.npy` header,
+        and each member's declared size against them, *before* any array data
+        is read or decompressed, so a small file declaring a huge array (or a
+        zip bomb) raises `CheckpointError` using a few kilobytes of memory.
+        In every error case the module is unchanged.
         """
-        state = _read_checkpoint(os.fspath(path))
+        own = {name: tensor.data for name, tensor in self._state_tensors()}
+        state = _read_checkpoint(os.fspath(path), self, own)
         self.load_state_dict(state)
         return self
 
@@ -339,18 +367,20 @@ def Parameter(data: Any, dtype: Any = None) -> Tensor:
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive with members / an empty one
 
 
-def _read_checkpoint(path: str) -> dict[str, np.ndarray]:
-    """Read every array of an `.npz` file, or raise one `CheckpointError` naming the file."""
+def _read_checkpoint(path: str, module: Module, own: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Read the arrays of an `.npz` file for `module`, or raise one `CheckpointError` naming the file."""
     try:
         # Open the file ourselves: np.load(path) leaks its handle when the zip is unreadable.
         with open(path, "rb") as file:
             magic = file.read(4)
             if magic in _ZIP_MAGIC:
                 file.seek(0)
-                with np.load(file, allow_pickle=False) as archive:
-                    return {name: archive[name] for name in archive.files}
+                with zipfile.ZipFile(file) as archive:
+                    return _read_members(archive, path, module, own)
     except FileNotFoundError:
         raise FileNotFoundError(f"no checkpoint at {path!r}") from None
+    except (CheckpointError, StateDictKeyError):
+        raise
     except (zipfile.BadZipFile, zlib.error, ValueError, OSError, EOFError, KeyError, RuntimeError,
             NotImplementedError) as error:
         raise CheckpointError(f"could not read checkpoint {path!r} (truncated or corrupted?): "
@@ -359,6 +389,61 @@ def _read_checkpoint(path: str) -> dict[str, np.ndarray]:
     what = "a single .npy array" if magic.startswith(b"\x93NUM") else f"not a zip archive (starts with {magic!r})"
     raise CheckpointError(f"could not read checkpoint {path!r}: it is {what}, not an .npz archive "
                           "of named arrays as written by Module.save")
+
+
+def _read_members(archive: zipfile.ZipFile, path: str, module: Module,
+                  own: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Check everything the archive declares (names, shapes, dtypes, sizes), then read the data.
+
+    Only the zip directory and each member's small `.npy` header are read
+    before the checks; a member's data is decompressed only once its size is
+    known to equal what the model holds, and zipfile stops at the declared size.
+    """
+    members: dict[str, zipfile.ZipInfo] = {}
+    for info in archive.infolist():
+        name = info.filename.removesuffix(".npy")
+        if name == info.filename:
+            raise CheckpointError(f"checkpoint {path!r}: member {info.filename!r} is not an .npy array")
+        if name in members:
+            raise CheckpointError(f"checkpoint {path!r}: array {name!r} appears twice")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise CheckpointError(f"checkpoint {path!r}: member {info.filename!r} uses zip compression method "
+                                  f"{info.compress_type}; only stored and deflated members are read")
+        members[name] = info
+    declared = {name: _declared_array(archive, info, path) for name, info in members.items()}
+    _check_names(module, own, declared, strict=True)
+    problems = _mismatches(own, declared)
+    if problems:
+        raise CheckpointError("\n".join([f"checkpoint {path!r} does not fit {type(module).__name__} "
+                                         "(nothing was loaded, no array data was read):"] + problems))
+    arrays = {}
+    for name, info in members.items():
+        with archive.open(info) as member:
+            arrays[name] = np.lib.format.read_array(member, allow_pickle=False)
+    return arrays
+
+
+def _declared_array(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: str) -> tuple[tuple[int, ...], np.dtype]:
+    """(shape, dtype) from a member's `.npy` header, checked against the member's declared size."""
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+        elif version in ((2, 0), (3, 0)):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+        else:
+            raise CheckpointError(f"checkpoint {path!r}: {info.filename} has unknown .npy format version {version}")
+        header_size = member.tell()
+    if dtype.kind not in "biufc":
+        raise CheckpointError(f"checkpoint {path!r}: {info.filename} holds dtype {dtype}; "
+                              "a checkpoint holds only numeric arrays (bool, int, float, complex)")
+    if any(size < 0 for size in shape):
+        raise CheckpointError(f"checkpoint {path!r}: {info.filename} declares a negative shape {shape}")
+    data_size = math.prod(shape) * dtype.itemsize
+    if info.file_size != header_size + data_size:
+        raise CheckpointError(f"checkpoint {path!r}: {info.filename} declares an array of shape {shape} and dtype "
+                              f"{dtype} ({data_size} bytes) but holds {info.file_size - header_size} bytes of data")
+    return shape, dtype
 
 
 def _write_npz(file: Any, arrays: Mapping[str, np.ndarray]) -> None:
@@ -372,6 +457,32 @@ def _write_npz(file: Any, arrays: Mapping[str, np.ndarray]) -> None:
         for name, array in arrays.items():
             with archive.open(name + ".npy", mode="w", force_zip64=True) as member:
                 np.lib.format.write_array(member, np.asanyarray(array), allow_pickle=False)
+
+
+def _remove_stale_temporaries(target: str) -> None:
+    """Delete `.NAME.PID.XXXXXXXX.tmp` files that `save` left when process PID was killed mid-write."""
+    directory, name = os.path.split(target)
+    pattern = re.compile(re.escape(f".{name}.") + r"(\d+)\.[a-z0-9_]+\.tmp")
+    for entry in os.scandir(directory):
+        match = pattern.fullmatch(entry.name)
+        if match and not _process_alive(int(match.group(1))) and entry.is_file(follow_symlinks=False):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass  # someone else removed it, or we may not: it only costs disk space
+
+
+def _process_alive(pid: int) -> bool:
+    """True unless `pid` surely runs no longer (signal 0 probes without signalling; POSIX only)."""
+    if os.name != "posix" or pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # e.g. PermissionError: it exists, owned by another user
+    return True
 
 
 def _default_file_mode(path: str) -> int:
