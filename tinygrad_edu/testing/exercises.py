@@ -11,7 +11,7 @@ that hides the answer in ``<details>``; and a code cell tagged ``check`` that ca
         got = sigmoid_derivative(0.0)
         assert abs(got - 0.25) < 1e-12, f"at x=0 the slope is 0.25, you returned {got}"
 
-    check("sigmoid_derivative", test)
+    solved = check("sigmoid_derivative", test)   # assigned, so Jupyter does not echo True/False
 
 The test is a no-argument callable that asserts; the message of its
 ``AssertionError`` is what the reader sees when the answer is wrong, so it should
