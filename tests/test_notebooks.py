@@ -160,6 +160,14 @@ def test_notebook_opens_with_a_markdown_cell_saying_what_it_teaches(path: Path) 
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+def test_notebook_has_at_least_one_graded_exercise(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    exercises = [cell for cell in notebook.cells if "exercise" in tags(cell)]
+    assert exercises, (f"{path.name} has no code cell tagged 'exercise'; every notebook has at least one graded "
+                       "exercise (stub, folded solution, check: see tinygrad_edu/testing/exercises.py)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
 def test_every_exercise_has_a_stub_a_folded_solution_and_a_check(path: Path) -> None:
     problems = exercise_problems(nbformat.read(path, as_version=4))
     assert not problems, f"{path.name}:\n" + "\n".join(problems)
