@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import weakref
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -46,6 +47,36 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list[str]
     unexpected_keys: list[str]
+
+
+# Which module calls returned which tensor, so that drawings and traces can show each op inside
+# the module that ran it. One entry per module call that built a graph (none under no_grad),
+# held weakly: it keeps nothing alive and costs nothing per op.
+_CALLS: dict = {}  # id(output Tensor) -> (weak ref to it, [(weak ref to module, weak refs to tensor args)])
+
+
+def _record_call(module: Module, args: tuple, output: Tensor) -> None:
+    key = id(output)
+    entry = _CALLS.get(key)
+    if entry is None or entry[0]() is not output:
+        entry = _CALLS[key] = (weakref.ref(output, lambda _, key=key: _CALLS.pop(key, None)), [])
+    entry[1].append((weakref.ref(module), tuple(weakref.ref(a) for a in args if isinstance(a, Tensor))))
+
+
+def module_calls(tensor: Tensor) -> list:
+    """``[(module, input tensors)]`` of the module calls that returned ``tensor``, innermost first.
+
+    Empty for a tensor no module returned (or one made under ``no_grad``).
+    """
+    entry = _CALLS.get(id(tensor))
+    if entry is None or entry[0]() is not tensor:
+        return []
+    calls = []
+    for module_ref, input_refs in entry[1]:
+        module = module_ref()
+        if module is not None:
+            calls.append((module, [t for t in (ref() for ref in input_refs) if t is not None]))
+    return calls
 
 
 def _join(prefix: str, name: str) -> str:
@@ -114,7 +145,10 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
+        output = self.forward(*args, **kwargs)
+        if type(output) is Tensor and output._ctx is not None:
+            _record_call(self, args, output)  # for viz: which module made which result
+        return output
 
     # ----- discovery -----------------------------------------------------------
     def register_buffer(self, name: str, tensor: Tensor) -> None:
