@@ -57,7 +57,7 @@ def test_tensor_roles_get_their_colours():
     loss = (x @ w * 2.0).sum()
     source = viz.draw_graph(loss, params=[("w", w)]).source
     assert ROLE_COLORS["parameter"] in node_line(source, "<B>w</B>")
-    assert ROLE_COLORS["input"] in node_line(source, "<B>input</B>")
+    assert ROLE_COLORS["input"] in node_line(source, "<B>input 1</B>")
     assert ROLE_COLORS["constant"] in node_line(source, "label=<2>")
     assert ROLE_COLORS["output"] in node_line(source, "<B>output</B>")
 
@@ -143,8 +143,9 @@ def test_larger_gradients_draw_thicker_edges():
 def test_parameters_of_a_module_are_grouped_in_a_cluster():
     model, loss = small_mlp_loss()
     source = viz.draw_graph(loss, params=model.named_parameters()).source
-    assert re.search(r"subgraph cluster_0 \{\n[^\n]*label=\"layers\.0\"", source)
-    assert re.search(r"subgraph cluster_1 \{\n[^\n]*label=\"layers\.2\"", source)
+    assert re.search(r"subgraph cluster_0 \{\n[^\n]*label=\"layers \(Sequential\)\"", source)
+    assert re.search(r"subgraph cluster_1 \{\n[^\n]*label=\"layers\.0 \(Linear\)\"", source)
+    assert re.search(r"subgraph cluster_3 \{\n[^\n]*label=\"layers\.2 \(Linear\)\"", source)
 
 
 def test_show_data_prints_values_of_small_tensors():
