@@ -40,12 +40,13 @@ ROLE_COLORS = {
     "input": "#b9d7f0",         # blue: data fed in
     "output": "#ffd27f",        # orange: the tensor the graph was drawn from (the loss)
     "intermediate": "#f4f4f4",  # light grey: results of operations
-    "constant": "#ffffff",      # white, dashed border: Python numbers turned into tensors
+    "constant": "#ffffff",      # white, dashed border: numbers and arrays the code made (not data, no gradient)
     "detached": "#e0e0e0",      # grey, dashed border: a .detach()ed copy (no gradient flows back through it)
 }
 OP_COLOR = "#fff6c8"
 MODULE_COLOR = "#dde8d4"        # a collapsed module
 COLLAPSE_ABOVE = 60             # graphs with more ops than this collapse each module by default
+CONTAINERS = ("Sequential", "ModuleList", "ModuleDict")  # opened when collapsing: their members are the modules
 
 # Edge colours for the gradient flowing back along an edge.
 GRAD_COLORS = {
@@ -232,7 +233,6 @@ def _collect(root: Any, named: list, inputs: list) -> _Collected:
     names = {id(t): name for name, t in named + inputs if hasattr(t, "_ctx")}
     given_params = bool(named)
     collected = _Collected(root, execution_order(root))
-    unnamed_inputs = 0
     leaves = [root] if root._ctx is None else []
     leaves += [t for ctx in collected.order for t in ctx.inputs if t._ctx is None]
     for tensor in leaves:
@@ -247,9 +247,6 @@ def _collect(root: Any, named: list, inputs: list) -> _Collected:
             role = "constant"
         else:
             role = "input"
-        if role == "input" and name is None:
-            unnamed_inputs += 1
-            name = f"input {unnamed_inputs}"
         collected.leaves[id(tensor)] = _Leaf(tensor, role, name)
     _mark_detached(collected, names)
     in_graph = set(collected.leaves) | {id(t) for ctx in collected.order for t in ctx.inputs}
@@ -381,13 +378,28 @@ def _group_by_module(collected: _Collected, named: list, model: Any) -> _Modules
     for ctx in collected.order:  # a parameter goes in the innermost call that holds every op reading it
         for tensor in ctx.inputs:
             leaf = collected.leaves.get(id(tensor))
-            if leaf is None or leaf.role not in ("parameter", "constant"):
+            if leaf is None or leaf.role not in ("parameter", "constant") and leaf.name is not None:
                 continue
             call = modules.of_op.get(id(ctx))
             if id(tensor) in modules.of_leaf:
                 call = _common(modules.of_leaf[id(tensor)], call)
             modules.of_leaf[id(tensor)] = call
     return modules
+
+
+def _name_inputs(collected: _Collected, modules: _Modules) -> None:
+    """Unnamed data: an array made inside one module (a mask) is one of its constants; the rest are numbered."""
+    number = 0
+    for key, leaf in collected.leaves.items():
+        if leaf.role not in ("input", "detached") or leaf.name is not None:
+            continue
+        if modules.of_leaf.get(key) is not None and leaf.role == "input":
+            leaf.role = "constant"
+        else:
+            number += 1
+            leaf.name = f"input {number}"
+    for key in [k for k, leaf in collected.leaves.items() if leaf.role not in ("parameter", "constant")]:
+        modules.of_leaf.pop(key, None)
 
 
 def _position(collected: _Collected, op_id: int) -> int:
@@ -440,28 +452,49 @@ def _name_from_parameters(module: Any, param_name: dict) -> Optional[str]:
 class _Styled:
     style: Optional[_GradStyle]
     norms: dict                        # id(gradient) -> norm
-    rounding: dict                     # id(ctx) -> norm below which its input gradients are rounding noise
+    noise: set                         # (id(ctx), input position): gradients that are rounding noise
+
+
+def _summed(ctx: Any, tensor: Any) -> bool:
+    """Whether the gradient ``ctx`` sends to ``tensor`` is a sum (broadcast input, matmul): it can cancel."""
+    return tensor.data.size < np.asarray(ctx.output_data).size or ctx.op_name in ("matmul", "linear")
 
 
 def _style(collected: _Collected, show_grad: bool, vanishing: float, exploding: float) -> _Styled:
-    """Gradient norms of every edge, and the classifier that colours them."""
+    """Gradient norms of every edge, which are rounding noise, and the classifier that colours them.
+
+    A gradient that is a sum can cancel to about eps times the numbers added
+    up (the gradient of a subtracted mean); far below that it is noise, and so
+    is everything computed from noise further back.
+    """
     order = collected.order
     if not (show_grad and any(ctx.grads_to_inputs is not None for ctx in order)):
-        return _Styled(None, {}, {})
+        return _Styled(None, {}, set())
     norms: dict = {}
-    rounding: dict = {}
+    consumers: dict = {}  # id(ctx) -> edges (id(consumer), position) that read its output
     for ctx in order:
-        local = [_norm(ctx.grad_output)] if ctx.grad_output is not None else []
+        for position, tensor in enumerate(ctx.inputs):
+            if tensor._ctx is not None:
+                consumers.setdefault(id(tensor._ctx), []).append((id(ctx), position))
         for grad in ctx.grads_to_inputs or ():
             if grad is not None:
                 norms[id(grad)] = _norm(grad)
-                local.append(norms[id(grad)])
+    noise: set = set()
+    for ctx in reversed(order):
+        readers = consumers.get(id(ctx), [])
+        from_noise = bool(readers) and all(edge in noise for edge in readers)
+        grads = ctx.grads_to_inputs or ()
+        local = [norms[id(g)] for g in grads if g is not None] + (
+            [_norm(ctx.grad_output)] if ctx.grad_output is not None else [])
         dtype = np.asarray(ctx.output_data).dtype
         eps = float(np.finfo(dtype).eps) if np.issubdtype(dtype, np.floating) else 0.0
-        finite = [n for n in local if math.isfinite(n)]
-        # Cancellation leaves about eps times the numbers that were added up: far below that is zero.
-        rounding[id(ctx)] = 64 * eps * max(finite, default=0.0)
-    return _Styled(_GradStyle(list(norms.values()), vanishing, exploding), norms, rounding)
+        level = 64 * eps * max((n for n in local if math.isfinite(n)), default=0.0)
+        for position, (tensor, grad) in enumerate(zip(ctx.inputs, grads)):
+            if grad is None:
+                continue
+            if from_noise or (_summed(ctx, tensor) and norms[id(grad)] <= level):
+                noise.add((id(ctx), position))
+    return _Styled(_GradStyle(list(norms.values()), vanishing, exploding), norms, noise)
 
 
 # ---------------------------------------------------------------- step 4: choose what is drawn
@@ -496,10 +529,18 @@ def _units(collected: _Collected, modules: _Modules, collapse: bool, depth: int,
     model = modules.model_call
     shift = 1 if model is not None else 0
 
+    def level(call: _Call) -> int:
+        """Depth below the model, not counting containers (a Sequential of blocks shows its blocks)."""
+        count, parent = 0, call.parent
+        while parent is not None:
+            count += 0 if _is_container(parent.module) else 1
+            parent = parent.parent
+        return count - shift
+
     def opened(call: _Call) -> bool:
-        if call is model or not collapse:
+        if call is model or not collapse or _is_container(call.module):
             return True
-        if call.depth - shift < depth or call.name in expand:
+        if level(call) < depth or call.name in expand:
             return True
         return any(name.startswith(call.name + ".") for name in expand)
 
@@ -518,6 +559,11 @@ def _units(collected: _Collected, modules: _Modules, collapse: bool, depth: int,
             collapsed[outermost_closed.key] = outermost_closed
             unit_of_op[id(ctx)] = ("module", outermost_closed.key)
     return _Plan(unit_of_op, collapsed, set(unit_of_op.values()))
+
+
+def _is_container(module: Any) -> bool:
+    """Sequential, ModuleList, ModuleDict: modules that only run others."""
+    return type(module).__name__ in CONTAINERS
 
 
 def _hidden(leaf_id: int, modules: _Modules, plan: _Plan) -> Optional[tuple]:
@@ -594,7 +640,7 @@ def _emit(collected: _Collected, modules: _Modules, styled: _Styled, plan: _Plan
         members.setdefault(call.key if (call is not None and clusters) else None, []).append((name, attrs))
 
     def tensor_lines(data: np.ndarray, role: str) -> list:
-        if role == "constant":
+        if role == "constant" and data.size <= 4:
             return [html.escape(_values_text(data))]
         lines = [f'{_shape_text(data.shape)} <FONT COLOR="#555555">{data.dtype}</FONT>']
         if data.size == 1 or (show_data and data.size <= 16):
@@ -640,13 +686,13 @@ def _emit(collected: _Collected, modules: _Modules, styled: _Styled, plan: _Plan
     def module_node(call: _Call) -> str:
         name = f"n{next(counter)}"
         op_ids = [k for k, unit in plan.unit_of_op.items() if unit == ("module", call.key)]
-        params = [t for key, t in ((k, collected.leaves[k].tensor) for k in collected.leaves)
-                  if _hidden(key, modules, plan) == ("module", call.key)]
+        params = [leaf.tensor for key, leaf in collected.leaves.items()
+                  if leaf.role == "parameter" and _hidden(key, modules, plan) == ("module", call.key)]
         outputs = [ctx for ctx in collected.order if id(ctx) in call.ops and ctx is _last_op(collected, call)]
         shape = _shape_text(np.asarray(outputs[0].output_data).shape) if outputs else ""
         sizes = sum(int(t.data.size) for t in params)
         lines = [f"<B>{html.escape(call.name)}</B> <I>{html.escape(type(call.module).__name__)}</I>",
-                 f"{len(op_ids)} ops" + (f", {len(params)} parameters ({sizes:,} values)" if params else ""),
+                 _count(len(op_ids), "op") + (f", {_count(len(params), 'parameter')} ({sizes:,} values)" if params else ""),
                  f'out {shape} <FONT COLOR="#555555">{html.escape(str(np.asarray(outputs[0].output_data).dtype))}'
                  "</FONT>" if outputs else ""]
         label = "<" + "<BR/>".join(line for line in lines if line) + ">"
@@ -703,9 +749,9 @@ def _emit(collected: _Collected, modules: _Modules, styled: _Styled, plan: _Plan
                 tail = node_names[source] if source in plan.kept else more
             # Between ops every input is its own edge (a + a draws two); into a collapsed module, one per tensor.
             key = (id(tensor),) if unit[0] == "module" else (id(ctx), position)
-            edges.setdefault((tail, head, key), [tensor, ctx, []])[2].append(grad)
-    for (tail, head, _), (tensor, ctx, grads) in edges.items():
-        dot.edge(tail, head, **_edge_attributes(styled, tensor, ctx, grads))
+            edges.setdefault((tail, head, key), [tensor, []])[1].append((ctx, position, grad))
+    for (tail, head, _), (tensor, arrivals) in edges.items():
+        dot.edge(tail, head, **_edge_attributes(styled, tensor, arrivals))
     for name, tensor in collected.extra_inputs:
         target = _reader_of(collected, modules, plan, tensor, node_names)
         if target is not None:
@@ -718,6 +764,10 @@ def _emit(collected: _Collected, modules: _Modules, styled: _Styled, plan: _Plan
     return dot
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 def _last_op(collected: _Collected, call: _Call) -> Any:
     last = None
     for ctx in collected.order:
@@ -726,23 +776,22 @@ def _last_op(collected: _Collected, call: _Call) -> Any:
     return last
 
 
-def _edge_attributes(styled: _Styled, tensor: Any, ctx: Any, grads: list) -> dict:
+def _edge_attributes(styled: _Styled, tensor: Any, arrivals: list) -> dict:
+    """Colour, width and label of an edge carrying the gradients ``arrivals`` ((ctx, position, grad)) to ``tensor``."""
     if styled.style is None:
         return {}
-    real = [g for g in grads if g is not None]
+    real = [(ctx, position, g) for ctx, position, g in arrivals if g is not None]
     if not real:
         return {"color": GRAD_COLORS["none"], "style": "dotted"}
-    if len(real) == 1:
-        norm = styled.norms.get(id(real[0]), _norm(real[0]))
-    elif all(not isinstance(g, GradientSummary) for g in real):
-        norm = _norm(sum(np.asarray(g.data if hasattr(g, "data") else g, dtype=np.float64) for g in real))
+    grads = [g for _, _, g in real]
+    if len(grads) == 1:
+        norm = styled.norms.get(id(grads[0]), _norm(grads[0]))
+    elif all(not isinstance(g, GradientSummary) for g in grads):
+        norm = _norm(sum(np.asarray(g.data if hasattr(g, "data") else g, dtype=np.float64) for g in grads))
     else:
-        norm = max(_norm(g) for g in real)
-    scale = _norm(tensor.data)
-    # Only a gradient that is a sum (over a broadcast axis, or a matmul's inner axis) can cancel to rounding noise.
-    summed = tensor.data.size < np.asarray(ctx.output_data).size or ctx.op_name in ("matmul", "linear")
-    rounding = styled.rounding.get(id(ctx), 0.0) if summed else 0.0
-    return styled.style.attributes(norm, scale, rounding)
+        norm = max(_norm(g) for g in grads)
+    noise = all((id(ctx), position) in styled.noise for ctx, position, _ in real)
+    return styled.style.attributes(norm, _norm(tensor.data), math.inf if noise else 0.0)
 
 
 def _reader_of(collected: _Collected, modules: _Modules, plan: _Plan, tensor: Any, node_names: dict) -> Optional[str]:
@@ -898,6 +947,7 @@ def draw_graph(
 
     collected = _collect(root, named, named_inputs)
     modules = _group_by_module(collected, named, model) if clusters else _Modules()
+    _name_inputs(collected, modules)
     styled = _style(collected, show_grad, vanishing, exploding)
     plan = _plan(collected, modules, collapse, depth, set(expand), max_nodes, clusters)
     return _emit(collected, modules, styled, plan, named + named_inputs, show_data, show_grad, rankdir, clusters,
