@@ -142,8 +142,8 @@ class _GradStyle:
     Kinds: "exploding" (above ``exploding`` or nan/inf), "rounding" (a zero
     that came out of floating-point cancellation, e.g. the gradient of a
     subtracted mean; exact zeros too), "vanishing" (below ``vanishing`` times
-    the size of the tensor it is the gradient of: the layer's own scale, so a
-    layer is not judged by another layer's numbers) and "normal".
+    a scale: a parameter's own size, so a layer is judged by its own numbers,
+    or for results of ops the largest gradient in the graph) and "normal".
     """
 
     def __init__(self, norms: list, vanishing: float, exploding: float) -> None:
@@ -199,7 +199,7 @@ def _legend_label(show_grad: bool, collapsed: bool) -> str:
         rows.append(f'<TR><TD BGCOLOR="{_mix(0.0)}"> </TD>'
                     f'<TD ALIGN="LEFT">1e-{_DECADES:g} of largest (thin)</TD></TR>')
         rows.append(f'<TR><TD BGCOLOR="{GRAD_COLORS["vanishing"]}"> </TD>'
-                    '<TD ALIGN="LEFT">vanishing: tiny next to its own tensor (dashed)</TD></TR>')
+                    '<TD ALIGN="LEFT">vanishing: tiny next to its parameter, or to the largest (dashed)</TD></TR>')
         rows.append(f'<TR><TD BGCOLOR="{GRAD_COLORS["exploding"]}"> </TD>'
                     '<TD ALIGN="LEFT">exploding / nan</TD></TR>')
         rows.append(f'<TR><TD BGCOLOR="{GRAD_COLORS["none"]}"> </TD>'
@@ -791,7 +791,10 @@ def _edge_attributes(styled: _Styled, tensor: Any, arrivals: list) -> dict:
     else:
         norm = max(_norm(g) for g in grads)
     noise = all((id(ctx), position) in styled.noise for ctx, position, _ in real)
-    return styled.style.attributes(norm, _norm(tensor.data), math.inf if noise else 0.0)
+    # A parameter is judged by its own size (would lr * gradient move it at all?); a result of an op by the
+    # largest gradient in the graph (the signal fading on its way back).
+    scale = _norm(tensor.data) if tensor._ctx is None and tensor.requires_grad else styled.style.largest
+    return styled.style.attributes(norm, scale, math.inf if noise else 0.0)
 
 
 def _reader_of(collected: _Collected, modules: _Modules, plan: _Plan, tensor: Any, node_names: dict) -> Optional[str]:
@@ -880,8 +883,9 @@ def draw_graph(
 
     After ``root.backward()`` each edge carries the gradient that flowed back
     along it: its norm is the edge label, and colour and width grow with it on
-    a log scale. A gradient below ``vanishing`` times the size of the tensor it
-    belongs to (the layer's own scale) is dashed magenta; one at the rounding
+    a log scale. A gradient below ``vanishing`` times its scale is dashed
+    magenta: for a parameter its own size (the layer's scale: would a step
+    move it?), for a result the largest gradient in the graph; one at the rounding
     level of its op (cancellation, e.g. the gradient of a subtracted mean) is a
     dotted "≈0", not a warning; above ``exploding`` (or nan/inf), thick red.
 
