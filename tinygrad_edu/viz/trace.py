@@ -499,6 +499,7 @@ def trace(
                 counters[kind] += 1
         return label[key]
 
+    module_of = _module_of_ops(loss, pairs, model)
     steps: list = []
     output_names = {}
     forward_note = "forward value; beside it dL/d(this result), the gradient backward sent into it"
@@ -510,7 +511,7 @@ def trace(
         grad = (f"dL/d{out}", _as_array(ctx.grad_output)) if ctx.grad_output is not None else None
         inputs = [(n, _as_array(t.data)) for n, t in zip(input_names, ctx.inputs)]
         steps.append(TraceStep(len(steps) + 1, "forward", out, f"{ctx.op_name}({', '.join(input_names)})",
-                               inputs, [(out, _as_array(ctx.output_data))], grad,
+                               inputs, [(out, _as_array(ctx.output_data))], grad, note=module_of.get(id(ctx), ""),
                                rules={out: _forward_rule(ctx, input_names)},
                                convention=GRADIENT_CONVENTION if grad is not None else forward_note))
     for ctx in reversed(order):
@@ -531,7 +532,8 @@ def trace(
             (n, _as_array(t.data)) for n, t in zip(input_names, ctx.inputs) if f"dL/d{n}" != grad_label]
         steps.append(TraceStep(len(steps) + 1, "backward", f"dL/d({', '.join(input_names)})",
                                f"backward of {ctx.op_name}", shown_inputs, sent,
-                               note=f"chain rule through {ctx.op_name}: gradient of its output -> its inputs",
+                               note=f"chain rule through {ctx.op_name}: gradient of its output -> its inputs"
+                                    + (f"; {module_of[id(ctx)]}" if id(ctx) in module_of else ""),
                                rules=_backward_rules(ctx, grad_label, input_names, targets),
                                convention=GRADIENT_CONVENTION))
     if update is not None:
@@ -548,6 +550,15 @@ def trace(
                                    [(name, _as_array(tensor.data))], rules={name: rule},
                                    convention=GRADIENT_CONVENTION))
     return Trace(steps, title=title)
+
+
+def _module_of_ops(loss: Any, pairs: list, model: Any) -> dict:
+    """id(ctx) -> "in module blocks.0.attn (SelfAttention)", from the module calls `draw_graph` groups by."""
+    from tinygrad_edu.viz.graph import _collect, _group_by_module
+
+    named = [(str(name), t) for name, t in pairs if t._ctx is None and t.requires_grad]
+    modules = _group_by_module(_collect(loss, named, []), named, model)
+    return {op: f"in module {call.name} ({type(call.module).__name__})" for op, call in modules.of_op.items()}
 
 
 def _module_output_names(order: list, pairs: list, model: Any = None) -> dict:

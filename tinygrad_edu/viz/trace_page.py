@@ -75,6 +75,7 @@ table.m { border-collapse: collapse; font-family: Consolas, Menlo, monospace; fo
           border-left: 2px solid #555; border-right: 2px solid #555; }
 table.m td { padding: 1px 5px; text-align: right; border: 1px solid #eee; white-space: nowrap; }
 table.m td.el { color: #999; text-align: center; }
+table.m tr.blk td { border-top: 2px solid #888; }
 .mat.out table.m td.c { cursor: pointer; }
 table.m td.c:hover { outline: 1px solid #888; }
 td.hl-out { background: #ffeb3b !important; font-weight: bold; }
@@ -107,6 +108,7 @@ _JS = r"""
     if (Number.isInteger(v) && Math.abs(v) < 1e6) return String(v);
     return Math.abs(v) < 1e5 ? v.toFixed(4) : v.toExponential(2);
   }
+  function term(v) { var s = fmt(v); return s.charAt(0) === '-' ? '(' + s + ')' : s; }
   function unravel(f, shape) {
     var idx = new Array(shape.length);
     for (var d = shape.length - 1; d >= 0; d--) { idx[d] = f % shape[d]; f = Math.floor(f / shape[d]); }
@@ -138,7 +140,7 @@ _JS = r"""
       var o = unravel(f, out.shape), vals = [], names = [];
       r.src.forEach(function (si) {
         var m = mats[si], g = bcast(o, m.shape);
-        cells.push([si, g]); vals.push(fmt(val(m, g))); names.push(ref(m, g));
+        cells.push([si, g]); vals.push(term(val(m, g))); names.push(ref(m, g));
       });
       var sym = r.expr, num_ = r.expr;
       for (var k = 0; k < vals.length; k++) {
@@ -154,7 +156,7 @@ _JS = r"""
         var fa = r.ta ? ba * r.K * r.M + k2 * r.M + i : ba * r.M * r.K + i * r.K + k2;
         var fb = r.tb ? bb * r.N * r.K + j * r.K + k2 : bb * r.K * r.N + k2 * r.N + j;
         cells.push([r.a, fa]); cells.push([r.b, fb]);
-        terms.push(fmt(val(A, fa)) + '\u00b7' + fmt(val(B, fb)));
+        terms.push(term(val(A, fa)) + '\u00b7' + term(val(B, fb)));
       }
       var shown = terms.length > 8 ? terms.slice(0, 4).concat(['\u2026 (' + (terms.length - 6) + ' more)'],
                                                                terms.slice(-2)) : terms;
@@ -174,7 +176,7 @@ _JS = r"""
       }
       var idx = full.slice();
       (function walk(d) {
-        if (d === X.shape.length) { var g = ravel(idx, X.shape); cells.push([r.src[0], g]); vs.push(fmt(val(X, g))); return; }
+        if (d === X.shape.length) { var g = ravel(idx, X.shape); cells.push([r.src[0], g]); vs.push(term(val(X, g))); return; }
         if (full[d] !== null) { idx[d] = full[d]; walk(d + 1); return; }
         for (var t = 0; t < X.shape[d]; t++) { idx[d] = t; walk(d + 1); }
       })(0);
@@ -278,8 +280,9 @@ _JS = r"""
     var rows = m.shape.length >= 2 ? m.data.length / m.shape[m.shape.length - 1] : 1;
     var cols = m.shape.length >= 1 ? m.shape[m.shape.length - 1] : 1;
     var rr = cellsRange(rows), cc = cellsRange(cols), t = '<div class="scroll"><table class="m">';
+    var block = m.shape.length >= 3 ? m.shape[m.shape.length - 2] : 0;  // rows per matrix of a batch
     rr.forEach(function (r) {
-      t += '<tr>';
+      t += (block && r > 0 && r % block === 0) ? '<tr class="blk">' : '<tr>';
       cc.forEach(function (c) {
         if (r < 0 || c < 0) { t += '<td class="el">\u22ef</td>'; return; }
         var f = r * cols + c;
@@ -288,6 +291,8 @@ _JS = r"""
       t += '</tr>';
     });
     t += '</table></div>';
+    if (block) t += '<div class="role">shown as ' + (rows / block) + ' stacked ' + block + '\u00d7' + cols +
+                    ' matrices (one per leading index)</div>';
     if (rows > T.max_shown || cols > T.max_shown) t += '<div class="role">middle rows/columns elided (\u22ef)</div>';
     return box + t + '</div>';
   }
