@@ -831,7 +831,8 @@ def _emit_clusters(dot: Any, modules: _Modules, members: dict, clusters: bool) -
             emit(parent_graph, call.children[0])  # a wrapper (a model around one Sequential): one box is enough
             return
         with parent_graph.subgraph(name=f"cluster_{next(counter)}") as sub:
-            sub.attr(label=f"{call.name} ({type(call.module).__name__})", style="rounded,dashed", color="#7a7a7a",
+            kind = type(call.module).__name__
+            sub.attr(label=call.name if call.name.split("#")[0] == kind else f"{call.name} ({kind})", style="rounded,dashed", color="#7a7a7a",
                      fontsize="11", fontcolor="#444444")
             for name, attrs in members.get(call.key, []):
                 sub.node(name, **attrs)
