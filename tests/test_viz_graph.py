@@ -6,14 +6,13 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from gpt_model import gpt_loss
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn as nn
 import tinygrad_edu.nn.functional as F  # noqa: N812 (PyTorch convention)
 from tinygrad_edu import Tensor, viz
 from tinygrad_edu.viz.graph import GRAD_COLORS
-
-from gpt_model import gpt_loss
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
 

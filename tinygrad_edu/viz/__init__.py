@@ -21,8 +21,10 @@ from tinygrad_edu.viz.trace import Trace, TraceStep, trace, trace_model, tutoria
 
 _PLOTS = ("plot_loss", "plot_decision_boundary", "plot_grad_norms", "GradNormRecorder", "grad_norms")
 
+# The plots are reached through __getattr__ below (``viz.plot_loss``, ``from tinygrad_edu.viz import
+# plot_loss``); they are documented in tinygrad_edu.viz.plots, so __all__ lists only what is loaded here.
 __all__ = ["draw_graph", "render_graph", "GraphvizNotFoundError", "trace", "trace_model", "tutorial_trace", "Trace",
-           "TraceStep", *_PLOTS]
+           "TraceStep"]
 
 
 def __getattr__(name: str) -> Any:

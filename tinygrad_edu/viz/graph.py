@@ -832,8 +832,8 @@ def _emit_clusters(dot: Any, modules: _Modules, members: dict, clusters: bool) -
             return
         with parent_graph.subgraph(name=f"cluster_{next(counter)}") as sub:
             kind = type(call.module).__name__
-            sub.attr(label=call.name if call.name.split("#")[0] == kind else f"{call.name} ({kind})", style="rounded,dashed", color="#7a7a7a",
-                     fontsize="11", fontcolor="#444444")
+            label = call.name if call.name.split("#")[0] == kind else f"{call.name} ({kind})"
+            sub.attr(label=label, style="rounded,dashed", color="#7a7a7a", fontsize="11", fontcolor="#444444")
             for name, attrs in members.get(call.key, []):
                 sub.node(name, **attrs)
             for child in call.children:
