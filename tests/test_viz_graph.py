@@ -420,3 +420,21 @@ def test_draw_graph_accepts_the_model_as_params():
                                                                  model=model).source
     with pytest.raises(ValueError, match="depth"):
         viz.draw_graph(loss, model, depth=-1)
+
+
+def test_module_call_records_keep_no_tensor_alive_and_skip_no_grad():
+    import gc
+    import weakref
+
+    from tinygrad_edu.nn.module import module_calls
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    x = Tensor(np.ones((4, 2), np.float32))
+    out = model(x)
+    assert [type(m).__name__ for m, _ in module_calls(out)] == ["ReLU", "Sequential"]
+    alive = weakref.ref(out)
+    del out
+    gc.collect()
+    assert alive() is None
+    with tg.no_grad():
+        assert module_calls(model(x)) == []

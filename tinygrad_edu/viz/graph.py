@@ -303,7 +303,7 @@ class _Call:
     module: Any
     name: str
     ops: set                       # id(ctx) of the ops the call ran
-    inputs: list = field(default_factory=list)  # the tensors the call received
+    inputs: list = field(default_factory=list)  # (id(tensor), id(tensor._ctx)) of the tensors the call received
     guessed: bool = False                       # the name is the class name (no model or parameter told it)
     parent: Optional["_Call"] = None
     depth: int = 0
@@ -338,7 +338,7 @@ def _group_by_module(collected: _Collected, named: list, model: Any) -> _Modules
             continue
         seen.add(id(tensor))
         for module, module_inputs in module_calls(tensor):
-            stops = {id(t._ctx) for t in module_inputs if t._ctx is not None}
+            stops = {ctx_id for _, ctx_id in module_inputs}
             ops = _ops_between(tensor._ctx, stops)
             name = module_name.get(id(module)) or _name_from_parameters(module, param_name)
             modules.calls.append(_Call(len(modules.calls), module, name or type(module).__name__, ops,
@@ -812,7 +812,7 @@ def _reader_of(collected: _Collected, modules: _Modules, plan: _Plan, tensor: An
 
 
 def _call_received(call: _Call, tensor: Any) -> bool:
-    return any(t is tensor for t in call.inputs)
+    return any(tensor_id == id(tensor) for tensor_id, _ in call.inputs)
 
 
 def _emit_clusters(dot: Any, modules: _Modules, members: dict, clusters: bool) -> None:
@@ -946,7 +946,7 @@ def draw_graph(
     if params is None and model is not None:
         params = model.named_parameters()
     elif hasattr(params, "named_parameters") and not isinstance(params, Mapping):
-        params = params.named_parameters()
+        params = params.named_parameters()  # type: ignore[union-attr]
     named = _named(params)
     named_inputs = _named_inputs(inputs)
 

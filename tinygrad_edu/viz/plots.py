@@ -44,7 +44,7 @@ def _values(data: Any) -> np.ndarray:
     return np.asarray(data.data if hasattr(data, "data") and not isinstance(data, np.ndarray) else data)
 
 
-def smooth(values: Sequence[float], smoothing: float) -> np.ndarray:
+def smooth(values: Union[Sequence[float], np.ndarray], smoothing: float) -> np.ndarray:
     """Exponential moving average with weight ``smoothing`` in [0, 1), bias-corrected (as TensorBoard shows it).
 
     ``smoothed[t] = sum_i (1 - s) s^(t-i) v[i] / (1 - s^(t+1))``: 0 returns the
@@ -52,10 +52,10 @@ def smooth(values: Sequence[float], smoothing: float) -> np.ndarray:
     """
     if not (isinstance(smoothing, (int, float)) and 0 <= smoothing < 1):
         raise ValueError(f"smoothing must be a number in [0, 1), got {smoothing!r}")
-    values = np.asarray(values, dtype=np.float64)
-    out = np.empty_like(values)
+    array = np.asarray(values, dtype=np.float64)
+    out = np.empty_like(array)
     average, weight = 0.0, 0.0
-    for index, value in enumerate(values):
+    for index, value in enumerate(array):
         if math.isfinite(value):
             average = smoothing * average + (1 - smoothing) * value
             weight = smoothing * weight + (1 - smoothing)

@@ -299,7 +299,7 @@ def _broadcasts_to(shape: tuple, target: tuple) -> bool:
 def _reduced_axes(data: np.ndarray, out: np.ndarray, op: str) -> Optional[tuple]:
     """(axes, keepdim) of a reduction, found from the shapes and, when they leave a choice, the values."""
     ndim = data.ndim
-    fn = _REDUCTIONS[op]
+    fn: Any = _REDUCTIONS[op]
     candidates = []
     for count in range(1, ndim + 1):
         for axes in itertools.combinations(range(ndim), count):
@@ -520,7 +520,7 @@ def trace(
         out = output_names[id(ctx)]
         input_names = [name_of(t) for t in ctx.inputs]
         grad_label = f"dL/d{out}"
-        sent = []
+        sent: list = []
         targets: list = []
         for name, g in zip(input_names, ctx.grads_to_inputs or ()):
             target = f"dL/d{name}" if g is not None and f"dL/d{name}" not in {s[0] for s in sent} else None
