@@ -170,8 +170,8 @@ def test_trace_model_traces_any_model_on_a_batch():
     model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
     trace = viz.trace_model(model, (np.ones((5, 3), np.float32), np.array([0, 1, 0, 1, 1])))
     forward = [s for s in trace if s.phase == "forward"]
-    assert forward[0].name == "0 (Linear)" and forward[0].operation == "linear(X, 0.weight, 0.bias)"
-    assert forward[1].name == "1 (Tanh)" and forward[2].name == "2 (Linear)"
+    assert forward[0].name == "0.out" and forward[0].operation == "linear(X, 0.weight, 0.bias)"
+    assert forward[1].name == "1.out" and forward[2].name == "2.out"
     assert any(s.phase == "backward" for s in trace)
     assert model[0].weight.grad is not None
 

@@ -457,7 +457,7 @@ def trace(
             before and after it.
         title: heading of the trace.
         model: the `nn.Module` that computed ``loss``: results its modules
-            returned are named after them (``layers.0 (Linear)``).
+            returned are named after them (``layers.0.out``).
 
     Returns:
         A `Trace`: forward steps in execution order (`execution_order`),
@@ -562,7 +562,7 @@ def _module_of_ops(loss: Any, pairs: list, model: Any) -> dict:
 
 
 def _module_output_names(order: list, pairs: list, model: Any = None) -> dict:
-    """id(ctx) -> "module name (Class)" for results a module call returned (`nn.module.module_calls`).
+    """id(ctx) -> "blocks.0.out" for results a module call returned (`nn.module.module_calls`).
 
     Names come from ``model.named_modules()`` when a model is given, else from
     the dotted names of the module's parameters among ``pairs``.
@@ -580,7 +580,7 @@ def _module_output_names(order: list, pairs: list, model: Any = None) -> dict:
             if not name:
                 name = next((owner[id(p)] for p in module.parameters() if id(p) in owner), None)
             if name:
-                names[id(tensor._ctx)] = f"{name} ({type(module).__name__})"
+                names[id(tensor._ctx)] = f"{name}.out"
                 break
     return names
 
@@ -611,7 +611,7 @@ def trace_model(
     >>> import numpy as np
     >>> t = trace_model(nn.Linear(2, 1), (np.ones((3, 2), np.float32), np.zeros((3, 1), np.float32)))
     >>> t[0].name, t[0].operation
-    ('0 (Linear)', 'linear(X, 0.weight, 0.bias)')
+    ('0.out', 'linear(X, 0.weight, 0.bias)')
     """
     from tinygrad_edu.tensor import Tensor
 
