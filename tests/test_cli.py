@@ -55,7 +55,9 @@ def test_trace_prints_the_tutorial_steps():
 
 def test_trace_writes_html(tmp_path, capsys):
     assert main(["trace", "--html", str(tmp_path / "trace.html")]) == 0
-    assert "<table>" in (tmp_path / "trace.html").read_text()
+    page = (tmp_path / "trace.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and 'id="trace-data"' in page and "d_hiddenlayer" in page
+    assert "http://" not in page and "https://" not in page  # self-contained: nothing fetched
 
 
 @pytest.mark.parametrize("args, expected", [

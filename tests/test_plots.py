@@ -34,6 +34,34 @@ def test_plot_loss_accepts_tensors_and_rejects_empty():
         viz.plot_loss([])
 
 
+def test_plot_loss_smoothing_draws_the_raw_curve_faint_and_the_average_on_top():
+    losses = [1.0, 3.0, 1.0, 3.0, 1.0, 3.0]
+    fig = viz.plot_loss(losses, smoothing=0.5)
+    raw, smoothed = fig.axes[0].get_lines()
+    np.testing.assert_allclose(raw.get_ydata(), losses)
+    assert raw.get_alpha() < 1 and smoothed.get_alpha() in (None, 1)
+    # bias-corrected exponential moving average, by hand
+    expected, average, weight = [], 0.0, 0.0
+    for value in losses:
+        average, weight = 0.5 * average + 0.5 * value, 0.5 * weight + 0.5
+        expected.append(average / weight)
+    np.testing.assert_allclose(smoothed.get_ydata(), expected)
+    assert smoothed.get_ydata()[0] == 1.0  # no pull towards 0 at the start
+
+
+def test_smoothing_must_be_in_zero_to_one():
+    for bad in (-0.1, 1.0, "0.5"):
+        with pytest.raises(ValueError, match="smoothing"):
+            viz.plot_loss([1.0, 2.0], smoothing=bad)
+
+
+def test_plot_loss_log_scale_on_request_leaves_out_non_positive_values():
+    fig = viz.plot_loss([1.0, 0.0, 0.1], log=True)
+    assert fig.axes[0].get_yscale() == "log"
+    assert np.isnan(fig.axes[0].get_lines()[0].get_ydata()[1])
+    assert viz.plot_loss([10.0, 1.0, 1e-3], log=False).axes[0].get_yscale() == "linear"
+
+
 def xor_like():
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, size=(60, 2)).astype(np.float32)

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from gpt_model import gpt_loss
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn as nn
@@ -57,7 +58,7 @@ def test_tensor_roles_get_their_colours():
     loss = (x @ w * 2.0).sum()
     source = viz.draw_graph(loss, params=[("w", w)]).source
     assert ROLE_COLORS["parameter"] in node_line(source, "<B>w</B>")
-    assert ROLE_COLORS["input"] in node_line(source, "<B>input</B>")
+    assert ROLE_COLORS["input"] in node_line(source, "<B>input 1</B>")
     assert ROLE_COLORS["constant"] in node_line(source, "label=<2>")
     assert ROLE_COLORS["output"] in node_line(source, "<B>output</B>")
 
@@ -143,8 +144,9 @@ def test_larger_gradients_draw_thicker_edges():
 def test_parameters_of_a_module_are_grouped_in_a_cluster():
     model, loss = small_mlp_loss()
     source = viz.draw_graph(loss, params=model.named_parameters()).source
-    assert re.search(r"subgraph cluster_0 \{\n[^\n]*label=\"layers\.0\"", source)
-    assert re.search(r"subgraph cluster_1 \{\n[^\n]*label=\"layers\.2\"", source)
+    assert re.search(r"subgraph cluster_0 \{\n[^\n]*label=\"layers \(Sequential\)\"", source)
+    assert re.search(r"subgraph cluster_1 \{\n[^\n]*label=\"layers\.0 \(Linear\)\"", source)
+    assert re.search(r"subgraph cluster_3 \{\n[^\n]*label=\"layers\.2 \(Linear\)\"", source)
 
 
 def test_show_data_prints_values_of_small_tensors():
@@ -264,3 +266,175 @@ def test_clusters_can_be_turned_off():
     model, loss = small_mlp_loss()
     source = viz.draw_graph(loss, params=model.named_parameters(), clusters=False).source
     assert "subgraph" not in source and "layers.0.weight" in source
+
+
+# ---------------------------------------------------------------- modules, roles and size (issue 12)
+
+def enclosing_clusters(source, *texts):
+    """Labels of the clusters around the first node line containing every text, outermost first."""
+    stack = []
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("subgraph cluster_"):
+            stack.append(None)
+        elif stripped.startswith("label=") or (stack and stack[-1] is None and " label=" in stripped
+                                                and not stripped.startswith("n")):
+            match = re.search(r'label="([^"]*)"', stripped)
+            if stack and stack[-1] is None and match:
+                stack[-1] = match.group(1)
+        elif stripped == "}" and stack:
+            stack.pop()
+        elif all(text in line for text in texts) and "->" not in line:
+            return list(stack)
+    raise AssertionError(f"no node with {texts}")
+
+
+def op_node_count(source):
+    return len(re.findall(r"^\s*n\d+ \[label=<<TABLE", source, flags=re.MULTILINE))
+
+
+def test_an_op_is_drawn_in_the_module_that_ran_it_with_or_without_bias():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3, bias=False), nn.Tanh(), nn.Linear(3, 1))
+    x = Tensor(np.ones((5, 2), np.float32))
+    loss = model(x).sum()
+    loss.backward()
+    source = viz.draw_graph(loss, params=model.named_parameters()).source
+    assert enclosing_clusters(source, "<B>linear</B>", "(5, 3)")[-1] == "0 (Linear)"
+    assert enclosing_clusters(source, "<B>linear</B>", "(5, 1)")[-1] == "2 (Linear)"
+    assert enclosing_clusters(source, "<B>tanh</B>")[-1] == "1 (Tanh)"
+    assert enclosing_clusters(source, "<B>0.weight</B>")[-1] == "0 (Linear)"
+    assert enclosing_clusters(source, "<B>sum</B>") == []  # the loss is outside every module
+
+
+def test_batchnorm_internals_are_inside_its_box():
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU())
+    loss = model(Tensor(np.random.default_rng(0).normal(size=(6, 3)).astype(np.float32))).sum()
+    loss.backward()
+    source = viz.draw_graph(loss, model).source
+    for op in ("sub", "sqrt", "div"):
+        assert enclosing_clusters(source, f"<B>{op}</B>")[-1] == "1 (BatchNorm1d)", op
+    assert enclosing_clusters(source, "<B>1.weight</B>")[-1] == "1 (BatchNorm1d)"
+    assert enclosing_clusters(source, "<B>relu</B>")[-1] == "2 (ReLU)"
+
+
+def test_inputs_are_named_when_named_and_numbered_when_not():
+    w = Tensor([[1.0], [2.0]], requires_grad=True)
+    x = Tensor([[1.0, 2.0], [3.0, 4.0]])
+    y = Tensor([[1.0], [0.0]])
+    loss = ((x @ w - y) ** 2).sum()
+    named = viz.draw_graph(loss, params=[("w", w)], inputs={"X": x, "y": y}).source
+    assert "<B>X</B>" in named and "<B>y</B>" in named
+    unnamed = viz.draw_graph(loss, params=[("w", w)]).source
+    assert "<B>input 1</B>" in unnamed and "<B>input 2</B>" in unnamed
+
+
+def test_integer_inputs_and_targets_are_drawn():
+    model, indices, targets, loss = gpt_loss()
+    source = viz.draw_graph(loss, model, inputs={"idx": indices, "targets": targets}).source
+    idx_node, target_node = node_id(source, "<B>idx</B>"), node_id(source, "<B>targets</B>")
+    assert "int64" in node_line(source, "<B>idx</B>") and "(16,)" in node_line(source, "<B>targets</B>")
+    heads = {t: h for t, h, _ in edges(source)}
+    assert "<B>wte</B>" in node_line(source, f"{heads[idx_node]} [")
+    assert "cross_entropy" in node_line(source, f"{heads[target_node]} [")
+
+
+def test_vanishing_is_judged_against_the_tensors_own_scale():
+    big = Tensor([1e3, 1e3], requires_grad=True)     # gradient 1e-7: nothing next to 1e3
+    tiny = Tensor([1e-9, 1e-9], requires_grad=True)  # gradient 1e-8: small, but large next to 1e-9
+    loss = (big * 1e-7).sum() + (tiny * 1e-8).sum()
+    loss.backward()
+    source = viz.draw_graph(loss, params=[("big", big), ("tiny", tiny)]).source
+    attrs = {name: next(a for t, _, a in edges(source) if t == node_id(source, f"<B>{name}</B>"))
+             for name in ("big", "tiny")}
+    assert "vanishing" in attrs["big"]
+    assert "vanishing" not in attrs["tiny"]
+
+
+def test_a_gradient_that_cancels_to_rounding_noise_is_not_flagged():
+    x = Tensor(np.random.default_rng(0).normal(size=(64, 3)).astype(np.float32), requires_grad=True)
+    centered = x - x.mean(axis=0, keepdim=True)
+    loss = (centered * centered).sum()  # d loss/d mean = -2 * sum(centered) = 0 up to rounding
+    loss.backward()
+    source = viz.draw_graph(loss, params=[("x", x)]).source
+    labels = [a for _, _, a in edges(source)]
+    assert not any("vanishing" in a for a in labels)
+    assert any("\u22480" in a or "label=0" in a for a in labels)
+
+
+def test_detached_tensors_are_labelled_detached():
+    from tinygrad_edu.viz.graph import ROLE_COLORS
+    w = Tensor([[1.0, 2.0]], requires_grad=True)
+    x = Tensor([[3.0], [4.0]])
+    h = x @ w
+    loss = (h * h.detach()).sum() + (w * w.detach()).sum()
+    source = viz.draw_graph(loss, params=[("w", w)], inputs={"x": x}).source
+    assert "detached from a matmul result" in source and "detached from w" in source
+    assert ROLE_COLORS["detached"] in node_line(source, "detached from w")
+    assert ROLE_COLORS["input"] in node_line(source, "<B>x</B>")  # a view of the data is not a detached copy
+
+
+def test_a_gpt_sized_graph_collapses_each_module_by_default():
+    from tinygrad_edu.autograd import topological_order
+    model, indices, targets, loss = gpt_loss()
+    ops = len(topological_order(loss))
+    assert 120 <= ops <= 200
+    start = time.perf_counter()
+    source = viz.draw_graph(loss, model, inputs={"idx": indices, "targets": targets}).source
+    assert time.perf_counter() - start < 5
+    for name in ("wte", "wpe", "blocks.0", "blocks.1", "ln_f", "lm_head"):
+        assert f"<B>{name}</B>" in source and "box3d" in node_line(source, f"<B>{name}</B>")
+    assert "softmax" not in source and "blocks.0.attn" not in source
+    assert len(re.findall(r"^\s*n\d+ \[", source, flags=re.MULTILINE)) < 20
+    assert "59 ops, 11 parameters (3,264 values)" in node_line(source, "<B>blocks.0</B>")
+
+
+def test_chosen_modules_or_a_depth_can_be_expanded():
+    model, _, _, loss = gpt_loss()
+    one = viz.draw_graph(loss, model, expand=["blocks.0"]).source
+    assert "<B>blocks.0.attn</B>" in one and "<B>blocks.1</B>" in one and "<B>blocks.1.attn</B>" not in one
+    assert enclosing_clusters(one, "<B>blocks.0.attn</B>")[-1] == "blocks.0 (Block)"
+    deeper = viz.draw_graph(loss, model, depth=1).source
+    assert "<B>blocks.0.attn</B>" in deeper and "<B>blocks.1.attn</B>" in deeper
+    everything = viz.draw_graph(loss, model, collapse=False, max_nodes=None).source
+    from tinygrad_edu.autograd import topological_order
+    assert op_node_count(everything) == len(topological_order(loss))
+
+
+def test_the_node_limit_cuts_whole_modules():
+    from tinygrad_edu.autograd import topological_order
+    model, _, _, loss = gpt_loss()
+    total = len(topological_order(loss))
+    fitted = viz.draw_graph(loss, model, depth=2, max_nodes=20).source  # depth 2 does not fit: collapse more
+    assert "<B>blocks.0</B>" in fitted and "more operations" not in fitted
+    cut = viz.draw_graph(loss, model, max_nodes=5).source
+    dropped = int(re.search(r"\.\.\. (\d+) more operations", cut).group(1))
+    in_modules = sum(int(n) for n in re.findall(r"(\d+) ops?[,<]", cut))
+    assert in_modules + op_node_count(cut) + dropped == total  # every op is drawn, inside a module, or counted
+
+
+def test_draw_graph_accepts_the_model_as_params():
+    model, loss = small_mlp_loss()
+    assert viz.draw_graph(loss, model).source == viz.draw_graph(loss, params=model.named_parameters(),
+                                                                 model=model).source
+    with pytest.raises(ValueError, match="depth"):
+        viz.draw_graph(loss, model, depth=-1)
+
+
+def test_module_call_records_keep_no_tensor_alive_and_skip_no_grad():
+    import gc
+    import weakref
+
+    from tinygrad_edu.nn.module import module_calls
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU())
+    x = Tensor(np.ones((4, 2), np.float32))
+    out = model(x)
+    assert [type(m).__name__ for m, _ in module_calls(out)] == ["ReLU", "Sequential"]
+    alive = weakref.ref(out)
+    del out
+    gc.collect()
+    assert alive() is None
+    with tg.no_grad():
+        assert module_calls(model(x)) == []

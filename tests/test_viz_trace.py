@@ -1,5 +1,6 @@
 """The step-by-step trace: the tutorial's steps 0-11 with the right numbers, and the trace of any graph."""
-import xml.etree.ElementTree as ET
+import html
+import json
 
 import numpy as np
 import pytest
@@ -82,12 +83,97 @@ def test_tutorial_trace_prints_like_the_tutorial():
     assert "(3x4)" in text and "(4x3)" in text
 
 
-def test_tutorial_trace_html_is_a_well_formed_table():
-    html = viz.tutorial_trace()._repr_html_()
-    root = ET.fromstring(html)  # well-formed (XHTML-style) markup
-    rows = root.find("table").find("tbody").findall("tr")
-    assert len(rows) == 12
-    assert "d_hiddenlayer" in html and "Error_at_hidden_layer" in html
+def page_data(trace):
+    """The JSON the interactive page reads."""
+    page = trace.to_html()
+    start = page.index('id="trace-data">') + len('id="trace-data">')
+    return json.loads(page[start:page.index("</script>", start)].replace("<\\/", "</"))
+
+
+def test_trace_page_is_self_contained_and_holds_every_step():
+    page = viz.tutorial_trace().to_html()
+    assert page.startswith("<!DOCTYPE html>") and "<script>" in page and "<style>" in page
+    assert "src=" not in page and "href=" not in page and "http" not in page  # nothing fetched
+    data = page_data(viz.tutorial_trace())
+    assert [s["number"] for s in data["steps"]] == [str(n) for n in range(12)]
+    assert "d_hiddenlayer" in page and "Error_at_hidden_layer" in page
+
+
+def test_trace_shows_inline_in_jupyter_as_the_same_page():
+    trace = viz.tutorial_trace()
+    shown = trace._repr_html_()
+    assert shown.startswith("<iframe srcdoc=")
+    assert html.unescape(shown.split('srcdoc="', 1)[1].split('" title=', 1)[0]) == trace.to_html()
+
+
+def test_trace_save_writes_the_page(tmp_path):
+    path = viz.tutorial_trace().save(tmp_path / "t.html")
+    assert path.read_text(encoding="utf-8") == viz.tutorial_trace().to_html()
+    assert [p.name for p in tmp_path.iterdir()] == ["t.html"]
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        viz.tutorial_trace().save(tmp_path / "nope" / "t.html")
+
+
+def test_every_tutorial_step_says_its_sign_convention_and_signs_agree():
+    trace = viz.tutorial_trace()
+    for step in trace:
+        if step.phase in ("forward", "backward", "update"):
+            assert step.convention, step.name
+    assert "E = y" in trace["E"].convention
+    # The seed's deltas are negative gradients: the matrices shown side by side say so.
+    np.testing.assert_allclose(trace.value("E"), -trace["E"].grad[1])
+    np.testing.assert_allclose(trace.value("d_output"), -trace["d_output"].grad[1])
+    np.testing.assert_allclose(trace.value("Error_at_hidden_layer"), -trace["Error_at_hidden_layer"].grad[1])
+    for step_number, names in ((10, ("wout", "wh")), (11, ("bout", "bh"))):
+        step = trace[step_number]
+        shown = dict(step.inputs) | dict(step.outputs)
+        for name in names:
+            np.testing.assert_allclose(shown[f"\u0394{name}"], -shown[f"dL/d{name}"], rtol=1e-12)
+            np.testing.assert_allclose(shown[name], shown[f"{name} (before)"] - 0.1 * shown[f"dL/d{name}"])
+
+
+def test_rules_point_at_the_right_matrices():
+    data = page_data(viz.tutorial_trace())
+    step2 = data["steps"][2]
+    labels = [m["label"] for m in step2["mats"]]
+    rule = next(m["rule"] for m in step2["mats"] if m["label"] == "hidden_layer_input")
+    assert rule["kind"] == "matmul" and (labels[rule["a"]], labels[rule["b"]], labels[rule["c"]]) == ("X", "wh", "bh")
+    assert (rule["M"], rule["N"], rule["K"]) == (3, 3, 4)
+
+
+def test_forward_rules_of_a_graph():
+    from tinygrad_edu.viz.trace import _forward_rule, execution_order
+    x = Tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    w = Tensor(np.ones((4, 5)), requires_grad=True)
+    loss = ((x @ w).sum(axis=1).relu().permute(1, 0).reshape(-1)).sum()
+    kinds = []
+    for ctx in execution_order(loss):
+        rule = _forward_rule(ctx, [f"in{i}" for i in range(len(ctx.inputs))])
+        kinds.append((ctx.op_name, rule["kind"], rule.get("axes")))
+    assert kinds == [("matmul", "matmul", None), ("sum", "reduce", [1]), ("relu", "elementwise", None),
+                     ("permute", "permute", None), ("reshape", "reshape", None), ("sum", "reduce", [0])]
+
+
+def test_execution_order_follows_the_program():
+    a = Tensor([1.0], requires_grad=True)
+    first = a * 2.0
+    second = a + 3.0
+    third = first - second
+    names = [ctx.op_name for ctx in viz.trace.__globals__["execution_order"](third.sum())]
+    assert names == ["mul", "add", "sub", "sum"]
+
+
+def test_trace_model_traces_any_model_on_a_batch():
+    import tinygrad_edu as tg
+    import tinygrad_edu.nn as nn
+    tg.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
+    trace = viz.trace_model(model, (np.ones((5, 3), np.float32), np.array([0, 1, 0, 1, 1])))
+    forward = [s for s in trace if s.phase == "forward"]
+    assert forward[0].name == "0.out" and forward[0].operation == "linear(X, 0.weight, 0.bias)"
+    assert forward[1].name == "1.out" and forward[2].name == "2.out"
+    assert any(s.phase == "backward" for s in trace)
+    assert model[0].weight.grad is not None
 
 
 def test_tutorial_trace_rejects_bad_arguments():

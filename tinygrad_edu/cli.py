@@ -159,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     trace.add_argument("--seed", type=_seed, default=0, help="seed of the random initial weights (default: 0)")
     trace.add_argument("--lr", type=_positive_float, default=0.1, help="learning rate (default: 0.1)")
     trace.add_argument("--width", type=_positive_int, default=110, help="text width (default: 110)")
-    trace.add_argument("--html", type=_html_file, default=None, metavar="FILE", help="also write the trace as HTML")
+    trace.add_argument("--html", type=_html_file, default=None, metavar="FILE",
+                       help="also write the trace as an interactive page (one self-contained HTML file: step "
+                            "through it, point at a cell to see the cells it came from)")
     return parser
 
 
@@ -289,10 +291,8 @@ def run_trace(args: argparse.Namespace) -> int:
     result = tutorial_trace(seed=args.seed, lr=args.lr)
     print(result.to_text(width=args.width))
     if args.html is not None:
-        temporary = args.html.with_name(f".{args.html.name}.tmp")
-        temporary.write_text("<!doctype html><meta charset='utf-8'>" + result._repr_html_(), encoding="utf-8")
-        os.replace(temporary, args.html)
-        print(f"wrote {args.html}")
+        result.save(args.html)
+        print(f"wrote {args.html} (an interactive page: open it in a browser, step with the arrow keys)")
     return 0
 
 

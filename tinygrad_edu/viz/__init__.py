@@ -4,8 +4,10 @@
   a `graphviz.Digraph`, gradient flow on the edges after ``loss.backward()``;
   `render_graph(loss, "graph.svg")` writes it with the Graphviz `dot` program.
 - `trace(loss, names=..., update=optimizer.step)`: every forward and backward
-  step of one iteration with its matrices; `tutorial_trace()` shows the
-  tutorial's 4-3-1 network as its steps 0-11.
+  step of one iteration with its matrices; `trace_model(model, (X, y))` runs
+  and traces one iteration of any model; `tutorial_trace()` shows the
+  tutorial's 4-3-1 network as its steps 0-11. ``trace.save("trace.html")``
+  writes an interactive page (shown inline in Jupyter).
 - `plot_loss`, `plot_decision_boundary`, `plot_grad_norms` (with
   `GradNormRecorder`): matplotlib Figures. They load matplotlib on first use,
   so ``import tinygrad_edu.viz`` stays quick.
@@ -15,12 +17,14 @@ from __future__ import annotations
 from typing import Any
 
 from tinygrad_edu.viz.graph import GraphvizNotFoundError, draw_graph, render_graph
-from tinygrad_edu.viz.trace import Trace, TraceStep, trace, tutorial_trace
+from tinygrad_edu.viz.trace import Trace, TraceStep, trace, trace_model, tutorial_trace
 
 _PLOTS = ("plot_loss", "plot_decision_boundary", "plot_grad_norms", "GradNormRecorder", "grad_norms")
 
-__all__ = ["draw_graph", "render_graph", "GraphvizNotFoundError", "trace", "tutorial_trace", "Trace",
-           "TraceStep", *_PLOTS]
+# The plots are reached through __getattr__ below (``viz.plot_loss``, ``from tinygrad_edu.viz import
+# plot_loss``); they are documented in tinygrad_edu.viz.plots, so __all__ lists only what is loaded here.
+__all__ = ["draw_graph", "render_graph", "GraphvizNotFoundError", "trace", "trace_model", "tutorial_trace", "Trace",
+           "TraceStep"]
 
 
 def __getattr__(name: str) -> Any:

@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.colors import LinearSegmentedColormap
 from matplotlib.figure import Figure
 
-__all__ = ["plot_loss", "plot_decision_boundary", "plot_grad_norms", "GradNormRecorder", "grad_norms"]
+__all__ = ["plot_loss", "smooth", "plot_decision_boundary", "plot_grad_norms", "GradNormRecorder", "grad_norms"]
 
 _CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 
@@ -44,16 +44,38 @@ def _values(data: Any) -> np.ndarray:
     return np.asarray(data.data if hasattr(data, "data") and not isinstance(data, np.ndarray) else data)
 
 
+def smooth(values: Union[Sequence[float], np.ndarray], smoothing: float) -> np.ndarray:
+    """Exponential moving average with weight ``smoothing`` in [0, 1), bias-corrected (as TensorBoard shows it).
+
+    ``smoothed[t] = sum_i (1 - s) s^(t-i) v[i] / (1 - s^(t+1))``: 0 returns the
+    values, 0.9 averages over about the last ten. Non-finite values are skipped.
+    """
+    if not (isinstance(smoothing, (int, float)) and 0 <= smoothing < 1):
+        raise ValueError(f"smoothing must be a number in [0, 1), got {smoothing!r}")
+    array = np.asarray(values, dtype=np.float64)
+    out = np.empty_like(array)
+    average, weight = 0.0, 0.0
+    for index, value in enumerate(array):
+        if math.isfinite(value):
+            average = smoothing * average + (1 - smoothing) * value
+            weight = smoothing * weight + (1 - smoothing)
+        out[index] = average / weight if weight > 0 else math.nan
+    return out
+
+
 def plot_loss(losses: Sequence[float], title: str = "training loss", log: Optional[bool] = None,
-              xlabel: str = "epoch") -> Figure:
-    """The loss curve.
+              xlabel: str = "epoch", smoothing: float = 0.0) -> Figure:
+    """The loss curve, optionally smoothed, optionally on a log scale.
 
     Args:
         losses: one loss value per epoch (or step); floats or one-element Tensors.
         title: the plot's title.
         log: log-scale y axis; by default on when the loss spans more than two
-            powers of ten (and stays positive).
+            powers of ten (and stays positive). Values <= 0 are left out of a log plot.
         xlabel: what one point is.
+        smoothing: weight of an exponential moving average in [0, 1) (`smooth`);
+            above 0 the raw curve is drawn faint and the smoothed one on top,
+            the way TensorBoard shows noisy minibatch losses.
 
     Returns:
         The Figure (``fig.savefig(path)`` writes it).
@@ -61,11 +83,20 @@ def plot_loss(losses: Sequence[float], title: str = "training loss", log: Option
     values = np.array([float(_values(v).reshape(-1)[0]) for v in losses], dtype=np.float64)
     if values.size == 0:
         raise ValueError("plot_loss needs at least one loss value, got an empty sequence")
+    smoothed = smooth(values, smoothing)
     fig, ax = _new_axes((6, 3.6))
-    ax.plot(np.arange(1, values.size + 1), values, color="#1f4e99", linewidth=1.6)
+    steps = np.arange(1, values.size + 1)
     finite = values[np.isfinite(values)]
     if log is None:
         log = finite.size > 0 and finite.min() > 0 and finite.max() / finite.min() > 100
+    shown = np.where(values > 0, values, np.nan) if log else values
+    if smoothing > 0:
+        ax.plot(steps, shown, color="#1f4e99", linewidth=1.0, alpha=0.3, label="loss")
+        ax.plot(steps, np.where(smoothed > 0, smoothed, np.nan) if log else smoothed, color="#1f4e99",
+                linewidth=1.8, label=f"smoothed ({smoothing:g})")
+        ax.legend(fontsize=8, loc="upper right")
+    else:
+        ax.plot(steps, shown, color="#1f4e99", linewidth=1.6)
     if log:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
@@ -73,8 +104,9 @@ def plot_loss(losses: Sequence[float], title: str = "training loss", log: Option
     ax.set_title(title)
     ax.grid(True, alpha=0.3)
     if finite.size:
-        ax.annotate(f"last: {finite[-1]:.4g}", xy=(1, 1), xycoords="axes fraction", ha="right", va="bottom",
-                    fontsize=9, color="#444444")
+        last = f"last: {finite[-1]:.4g}" + (f", smoothed {smoothed[-1]:.4g}" if smoothing > 0 else "")
+        ax.annotate(last, xy=(1, 1), xycoords="axes fraction", ha="right", va="bottom", fontsize=9,
+                    color="#444444")
     return fig
 
 
