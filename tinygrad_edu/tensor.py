@@ -96,6 +96,53 @@ class _HookHandle:
         self.remove = remove
 
 
+class TensorOps:
+    """The namespace ``xp`` of backward rules under ``create_graph``: the same names as
+    `autograd.ArrayOps`, as Tensor operations, so running a rule records it."""
+
+    records_graph = True
+
+    @staticmethod
+    def exp(x: "Tensor") -> "Tensor":
+        return x.exp()
+
+    @staticmethod
+    def log(x: "Tensor") -> "Tensor":
+        return x.log()
+
+    @staticmethod
+    def where(condition: Any, a: Any, b: Any) -> "Tensor":
+        return Tensor.where(condition, a, b)
+
+    @staticmethod
+    def swapaxes(x: "Tensor", first: int, second: int) -> "Tensor":
+        return x.transpose(first, second)
+
+    @staticmethod
+    def unsqueeze(x: "Tensor", axis: int) -> "Tensor":
+        return x.unsqueeze(axis)
+
+    @staticmethod
+    def squeeze(x: "Tensor", axis: int) -> "Tensor":
+        return x.squeeze(axis)
+
+    @staticmethod
+    def permute(x: "Tensor", order: tuple) -> "Tensor":
+        return x.permute(*order)
+
+    @staticmethod
+    def sum(x: "Tensor", axis: Any, keepdims: bool = False) -> "Tensor":
+        return x.sum(axis=axis, keepdim=keepdims)
+
+    @staticmethod
+    def softmax(x: "Tensor", axis: int, cached: Any = None) -> "Tensor":
+        return x.softmax(axis=axis)  # recomputed from x: the cached array would not be differentiable
+
+    @staticmethod
+    def apply(function: Any, *tensors: "Tensor", **kwargs: Any) -> "Tensor":
+        return function.apply(*tensors, **kwargs)
+
+
 class Tensor:
     """An n-dimensional array that records the operations made on it.
 
@@ -113,6 +160,7 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "__weakref__")
     # Make NumPy defer to Tensor in mixed expressions: ndarray * Tensor -> Tensor.__rmul__.
     __array_priority__ = 1000
+    _graph_ops = TensorOps  # what backward rules run on under create_graph (the walk reads it from the roots)
 
     data: np.ndarray
     grad: Optional["Tensor"]
@@ -790,8 +838,6 @@ class Tensor:
 
 
 _new_tensor = object.__new__
-autograd._make_tensor = Tensor._make
-autograd._Tensor = Tensor
 
 
 # ---------------------------------------------------------------- argument helpers
