@@ -71,11 +71,6 @@ class GradientSummary(NamedTuple):
         return f"GradientSummary(norm={self.norm:.4g}, shape={self.shape}, dtype={self.dtype})"
 
 
-def _summary(data: np.ndarray) -> GradientSummary:
-    flat = data.reshape(-1)
-    return GradientSummary(math.sqrt(float(np.dot(flat, flat))), data.shape, data.dtype)
-
-
 class _Freed:
     """Marker left in ``ctx.saved`` once backward has released the node's buffers."""
 
@@ -160,12 +155,13 @@ class Function:
 
     # Slots for what every recorded node sets; "__dict__" keeps custom attributes possible
     # (ctx.axes, ...) and is only allocated when an op stores one.
-    __slots__ = ("inputs", "needs_input_grad", "output_data", "saved", "sequence", "_grad_output",
+    __slots__ = ("inputs", "input_data", "needs_input_grad", "output_data", "saved", "sequence", "_grad_output",
                  "_grads_to_inputs", "__dict__", "__weakref__")
 
     op_name = ""  # filled per subclass by __init_subclass__ (class name, lower case)
 
     inputs: tuple
+    input_data: tuple          # the inputs' arrays as the forward saw them
     needs_input_grad: tuple
     output_data: np.ndarray
     saved: Any                 # () until save_for_backward; FREED after backward
@@ -241,14 +237,15 @@ class Function:
         ctx = _new_object(cls)
         ctx.inputs = inputs
         ctx.saved = ()
+        count = len(inputs)
+        if count == 2:
+            arrays: tuple = (inputs[0].data, inputs[1].data)
+        elif count == 1:
+            arrays = (inputs[0].data,)
+        else:
+            arrays = tuple([t.data for t in inputs])
         try:
-            count = len(inputs)
-            if count == 2:
-                output_data = cls.forward(ctx, inputs[0].data, inputs[1].data, **kwargs)
-            elif count == 1:
-                output_data = cls.forward(ctx, inputs[0].data, **kwargs)
-            else:
-                output_data = cls.forward(ctx, *[t.data for t in inputs], **kwargs)
+            output_data = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as error:
             if not cls.__module__.startswith(__package__ + ".") or getattr(error, "_named", False):
                 raise
@@ -263,6 +260,7 @@ class Function:
                         ctx.needs_input_grad = (inputs[0].requires_grad, inputs[1].requires_grad)
                     else:
                         ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
+                    ctx.input_data = arrays
                     ctx.output_data = output_data
                     ctx.sequence = _next_sequence()
                     ctx._grad_output = ctx._grads_to_inputs = None
@@ -468,6 +466,7 @@ def run_backward(
     are bare NumPy.
     """
     xp = roots[0]._graph_ops if create_graph else ArrayOps
+    grad_type = type(roots[0]) if create_graph else _ndarray
     wanted = _wanted_by_grad(inputs)
     handed_out = {id(grad.data) for grad in root_grads}  # arrays the caller may still hold
     pending: dict = {}
@@ -477,73 +476,71 @@ def run_backward(
     results: list = [None] * len(inputs or ())
     with _walk_modes(create_graph) as check_anomaly:
         while heap:
-            node = heapq.heappop(heap)[1]
+            node = heappop(heap)[1]
             g = pending.pop(node)
             if node.saved is FREED:
                 raise RuntimeError(_SECOND_BACKWARD_MESSAGE.format(op=node.op_name))
             if node.hooks is not None or node.retained is not None or node in wanted:
                 g = _visit_tensor(node, g, wanted, results, create_graph, handed_out)
-            grads = _call_rule(node, xp, g, create_graph)
+            if create_graph:
+                grads = node.vjp(xp, g, node.output, *node.inputs)
+            else:
+                grads = node.vjp(xp, g, node.output_data, *node.input_data)
+            if type(grads) is not tuple or len(grads) != len(node.inputs):
+                grads = _as_tuple(node, grads)
             if check_anomaly:
                 _check_gradients(node, grads)
             if not retain_graph:
                 node.saved = FREED
-            sent: list = []
+            sent: list = []  # what this node sent each input, for drawings
             for tensor, grad in zip(node.inputs, grads):
                 if grad is None or not tensor.requires_grad:
                     sent.append(None)
                     continue
                 data = tensor.data
                 # dtypes by identity: NumPy's built-in dtypes are singletons, anything else takes the slow path
-                if type(grad) is not type(g) or grad.shape != data.shape or grad.dtype is not data.dtype:
+                if type(grad) is not grad_type or grad.shape != data.shape or grad.dtype is not data.dtype:
                     grad = _to_input_gradient(grad, tensor, node, xp)
-                sent.append(grad)
                 key = tensor._ctx or tensor
                 previous = pending.get(key)
                 if previous is None:
                     pending[key] = grad
                     if key is not tensor:
-                        heapq.heappush(heap, (-key.sequence, key))
+                        heappush(heap, (-key.sequence, key))
                 else:
-                    pending[key] = _add(previous, grad)
-            _record(node, g, sent)
+                    total = previous + grad  # never in place: either may also be a record or another edge's gradient
+                    pending[key] = total if type(total) is grad_type else np.asarray(total)  # 0-d sums give scalars
+                # Drawings read these; a large gradient into an intermediate is kept as its summary.
+                sent.append(grad if key is tensor or (grad.data.size if create_graph else grad.size) <= RECORD_LIMIT
+                            else _summary(grad))
+            node._grad_output = g if (g.data.size if create_graph else g.size) <= RECORD_LIMIT else _summary(g)
+            node._grads_to_inputs = sent
         # What is left in ``pending`` are the leaves (and roots that are leaves).
         for tensor, grad in pending.items():
             _deliver_to_leaf(tensor, grad, wanted, results, inputs is None, create_graph, handed_out)
     return results if inputs is not None else None
 
 
-def _add(first: Any, second: Any) -> Any:
-    """Two gradients summed (never in place: either may also be a record or another edge's gradient)."""
-    total = first + second
-    return total if type(total) is not np.float64 and type(total) is not np.float32 else np.asarray(total)
+heappop, heappush = heapq.heappop, heapq.heappush
 
 
 def _add_pending(pending: dict, heap: list, tensor: "Tensor", grad: Any) -> None:
     key = tensor._ctx or tensor
     if key in pending:
-        pending[key] = _add(pending[key], grad)
+        total = pending[key] + grad
+        pending[key] = total if type(total) is type(grad) else np.asarray(total)
     else:
         pending[key] = grad
         if key is not tensor:
-            heapq.heappush(heap, (-key.sequence, key))
+            heappush(heap, (-key.sequence, key))
 
 
-def _call_rule(node: Function, xp: Any, g: Any, create_graph: bool) -> tuple:
-    """Run the node's vjp on arrays (or on Tensors under create_graph); always a tuple back."""
-    inputs = node.inputs
-    if create_graph:
-        grads = node.vjp(xp, g, node.output, *inputs)
-    elif len(inputs) == 2:
-        grads = node.vjp(xp, g, node.output_data, inputs[0].data, inputs[1].data)
-    elif len(inputs) == 1:
-        grads = node.vjp(xp, g, node.output_data, inputs[0].data)
-    else:
-        grads = node.vjp(xp, g, node.output_data, *[t.data for t in inputs])
+def _as_tuple(node: Function, grads: Any) -> tuple:
+    """A rule's return value as one gradient per input, or a clear error."""
     if type(grads) is not tuple:
         grads = tuple(grads) if isinstance(grads, list) else (grads,)
-    if len(grads) != len(inputs):
-        raise RuntimeError(f"backward of '{node.op_name}' returned {len(grads)} gradients for {len(inputs)} inputs")
+    if len(grads) != len(node.inputs):
+        raise RuntimeError(f"backward of '{node.op_name}' returned {len(grads)} gradients for {len(node.inputs)} inputs")
     return grads
 
 
@@ -571,18 +568,10 @@ def _walk_modes(create_graph: bool) -> Iterator[bool]:
             gc.enable()
 
 
-def _record(node: Function, grad_output: Any, sent: list) -> None:
-    """Keep what drawings read: references, except that a large gradient is summarised (RECORD_LIMIT)."""
-    node._grad_output = grad_output if _data(grad_output).size <= RECORD_LIMIT else _summary(_data(grad_output))
-    for index, grad in enumerate(sent):
-        # An edge into a leaf keeps its gradient whole: the leaf adopts that array as .grad.
-        if grad is not None and _data(grad).size > RECORD_LIMIT and node.inputs[index]._ctx is not None:
-            sent[index] = _summary(_data(grad))
-    node._grads_to_inputs = sent
-
-
-def _data(value: Any) -> np.ndarray:
-    return value if type(value) is _ndarray else value.data
+def _summary(value: Any) -> GradientSummary:
+    data = value if type(value) is _ndarray else value.data
+    flat = data.reshape(-1)
+    return GradientSummary(math.sqrt(float(np.dot(flat, flat))), data.shape, data.dtype)
 
 
 def _wanted_by_grad(inputs: Optional[Sequence["Tensor"]]) -> dict:
