@@ -7,8 +7,8 @@
 [4.0, 6.0]
 """
 from .autograd import Function, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad
+from .checks import AxisError
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad
-from .ops.reduce import AxisError
 from .random import manual_seed
 from .tensor import DtypeError, Tensor
 

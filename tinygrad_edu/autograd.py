@@ -2,45 +2,57 @@
 
 Every differentiable operation is a `Function` subclass.  Calling
 ``SomeOp.apply(*tensors, **kwargs)`` creates one instance of it, called
-``ctx``, which is the node of the computation graph:
+``ctx``, which is the node of the computation graph.  A built-in op states its
+derivative once, as a vector-Jacobian product::
 
-* ``forward(ctx, *arrays, **kwargs)`` computes the result on plain NumPy arrays;
-* ``backward(ctx, grad_output)`` gets the gradient of the final output with
-  respect to this op's output (a Tensor) and returns one gradient per input.
+    def vjp(ctx, xp, g, out, *inputs): ...   # one gradient per input
 
-Built-in backward rules are written with Tensor operations, so when
-``create_graph=True`` the backward pass is itself recorded and can be
-differentiated again; otherwise it runs under ``no_grad`` and records nothing,
-and the hot ops run the same rule stated on bare arrays (``backward_arrays``).
+written against a small array namespace ``xp``.  An ordinary ``backward()``
+runs the rule on bare NumPy arrays (``xp`` is `ArrayOps`, nothing is
+recorded); ``create_graph=True`` runs the same rule on Tensors (``xp`` is the
+Tensor's namespace), so the backward pass is itself a graph and can be
+differentiated again.  Custom ops write ``backward(ctx, grad_output)`` in
+Tensor operations instead, as in PyTorch.
 
-``backward()`` walks the nodes in reverse topological order (computed
-iteratively, so a chain of a million ops needs no recursion), each node's
-gradient complete before its ``backward`` runs, and leaf gradients summed into
+``backward()`` visits the nodes newest first (every node is numbered when it is
+created, and an op is always created after its inputs), so each node's
+gradient is complete before its rule runs; leaf gradients are summed into
 ``.grad``.  Gradients of broadcast inputs are summed back to the input's shape
-in one place: `unbroadcast`.
+in one place: `unbroadcast`.  This module never imports the Tensor: it builds
+tensors through the inputs' own ``_make`` and gets the Tensor namespace from
+the tensors it is handed.
 """
 from __future__ import annotations
 
 import contextlib
 import functools
 import gc
+import heapq
+import itertools
 import linecache
 import math
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
+__all__ = [
+    "FREED", "RECORD_LIMIT", "ArrayOps", "Function", "GradientSummary", "backward", "detect_anomaly",
+    "enable_grad", "grad", "hook_on", "is_grad_enabled", "no_grad", "run_backward", "topological_order",
+    "unbroadcast",
+]
+
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
-# Module-level switches read on every op; plain globals keep the hot path cheap.
+# Module-level switches read on every op; plain globals keep the hot path cheap.  Each is read in
+# exactly one place per op (Function.apply), so making grad mode per-thread changes one line there.
 _grad_enabled = True
 _anomaly_enabled = False
-
+_next_sequence = itertools.count().__next__  # creation order of nodes: a node is newer than its inputs
 
 # After backward each node remembers the gradients it received and sent (for drawings and
 # traces): in full up to this many elements, as a GradientSummary above it, so that a large
@@ -59,15 +71,6 @@ class GradientSummary(NamedTuple):
         return f"GradientSummary(norm={self.norm:.4g}, shape={self.shape}, dtype={self.dtype})"
 
 
-def _remembered(grad: "Tensor") -> Any:
-    """The gradient itself when small, else its summary (RECORD_LIMIT)."""
-    data = grad.data
-    if data.size <= RECORD_LIMIT:
-        return grad
-    flat = data.reshape(-1)
-    return GradientSummary(math.sqrt(float(np.dot(flat, flat))), data.shape, data.dtype)
-
-
 class _Freed:
     """Marker left in ``ctx.saved`` once backward has released the node's buffers."""
 
@@ -76,6 +79,41 @@ class _Freed:
 
 
 FREED = _Freed()
+
+
+class ArrayOps:
+    """The array namespace ``xp`` of a backward rule when nothing is recorded: NumPy on bare arrays.
+
+    Rules use Python operators (``+ - * / @``, indexing, ``.reshape``, ``.T``) where arrays and
+    Tensors agree, and these functions where they differ; the Tensor namespace
+    (``tensor.TensorOps``) has the same names.
+    """
+
+    records_graph = False
+    exp = np.exp
+    log = np.log
+    where = np.where
+    swapaxes = np.swapaxes
+    unsqueeze = np.expand_dims
+    squeeze = np.squeeze
+    permute = np.transpose
+
+    @staticmethod
+    def sum(x: np.ndarray, axis: Any, keepdims: bool = False) -> np.ndarray:
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def softmax(x: np.ndarray, axis: int, cached: Optional[np.ndarray] = None) -> np.ndarray:
+        """softmax(x) along ``axis``; ``cached`` is that value if the forward already computed it."""
+        if cached is not None:
+            return cached
+        exps = np.exp(x - x.max(axis=axis, keepdims=True))
+        return exps / exps.sum(axis=axis, keepdims=True)
+
+    @staticmethod
+    def apply(function: Any, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:
+        """Another primitive's forward on arrays (the adjoint ops: Expand, ScatterAdd, Fold, ...)."""
+        return function.forward(_new_object(function), *arrays, **kwargs)
 
 
 class Function:
@@ -104,15 +142,9 @@ class Function:
     it in Tensor operations on ``ctx.inputs`` (the input Tensors) and
     ``ctx.output`` (the output as a Tensor of this node).
 
-    Optionally, ``backward_arrays(ctx, grad_output)`` states the same rule on
-    NumPy arrays (``grad_output`` an ndarray; it returns arrays or ``None``).
-    When no graph of the backward pass is wanted (``create_graph=False``, the
-    usual training step) the walk calls it instead of ``backward``, which saves
-    the Tensor wrapping and bookkeeping of every helper op inside the rule.
-    ``backward`` stays the definition: it is what ``create_graph=True`` and
-    second derivatives use. The built-in hot ops (add, sub, mul, relu, sigmoid,
-    tanh, sum, linear, cross_entropy) define both, and the tests check that the
-    two agree for every op that has the array form.
+    Built-in ops define ``vjp(ctx, xp, g, out, *inputs)`` instead: the same
+    rule written once against the namespace ``xp``, so it runs on arrays (``g``,
+    ``out`` and ``inputs`` NumPy arrays) or on Tensors under ``create_graph``.
 
     Attributes of a node, used by the graph walk and by ``viz``:
     ``inputs`` (input Tensors in call order, duplicates kept), ``op_name``,
@@ -123,35 +155,35 @@ class Function:
 
     # Slots for what every recorded node sets; "__dict__" keeps custom attributes possible
     # (ctx.axes, ...) and is only allocated when an op stores one.
-    __slots__ = ("inputs", "needs_input_grad", "output_data", "saved", "grad_output", "grads_to_inputs",
-                 "__dict__", "__weakref__")
+    __slots__ = ("inputs", "input_data", "needs_input_grad", "output_data", "saved", "sequence", "_grad_output",
+                 "_grads_to_inputs", "__dict__", "__weakref__")
 
     op_name = ""  # filled per subclass by __init_subclass__ (class name, lower case)
 
     inputs: tuple
+    input_data: tuple          # the inputs' arrays as the forward saw them
     needs_input_grad: tuple
     output_data: np.ndarray
     saved: Any                 # () until save_for_backward; FREED after backward
-    grad_output: Any           # None until a backward pass reaches the node
-    grads_to_inputs: Any
+    sequence: int              # creation number: larger than every input's node
     hooks: Any = None          # hooks registered on the (non-leaf) output Tensor
     retained: Any = None       # weak reference to the output Tensor after retain_grad()
     created_at: Any = None     # (filename, lineno, function) of user code, in detect_anomaly
-    backward_arrays: Any = None  # optional: the backward rule on ndarrays (see above); None means use backward
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "op_name" not in cls.__dict__:
             cls.op_name = cls.__name__.lower()
-        # A subclass that redefines backward must not inherit an array form of the old rule.
-        if "backward" in cls.__dict__ and "backward_arrays" not in cls.__dict__:
-            cls.backward_arrays = None
 
     def forward(ctx, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:  # noqa: N805
         raise NotImplementedError(f"{type(ctx).__name__} must define forward(ctx, *arrays)")
 
     def backward(ctx, grad_output: "Tensor") -> Any:  # noqa: N805
         raise NotImplementedError(f"{type(ctx).__name__} must define backward(ctx, grad_output)")
+
+    def vjp(ctx, xp: Any, g: Any, out: Any, *inputs: Any) -> Any:  # noqa: N805
+        """The rule of an op that defines ``backward(ctx, grad_output)`` on Tensors (custom ops)."""
+        return ctx.backward(g if xp.records_graph else ctx.inputs[0]._make(g, None, False))
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep values (arrays, Tensors) that ``backward`` will need."""
@@ -167,7 +199,35 @@ class Function:
     @property
     def output(self) -> "Tensor":
         """This node's output as a Tensor attached to the node (for differentiable rules)."""
-        return _make_tensor(self.output_data, self, True)
+        return self.inputs[0]._make(self.output_data, self, True)
+
+    # What backward recorded for drawings. The walk stores bare arrays (cheap); they become
+    # Tensors when first read, and stay the same objects on every later read.
+    @property
+    def grad_output(self) -> Any:
+        """The gradient this node's output received in the last backward (None before)."""
+        value = self._grad_output
+        if type(value) is _ndarray:
+            value = self._grad_output = self.inputs[0]._make(value, None, False)
+        return value
+
+    @grad_output.setter
+    def grad_output(self, value: Any) -> None:
+        self._grad_output = value
+
+    @property
+    def grads_to_inputs(self) -> Optional[tuple]:
+        """The gradient sent to each input in the last backward (None for an input that got none)."""
+        grads = self._grads_to_inputs
+        if type(grads) is list:
+            make = self.inputs[0]._make
+            grads = self._grads_to_inputs = tuple(make(grad, None, False) if type(grad) is _ndarray else grad
+                                                  for grad in grads)
+        return grads
+
+    @grads_to_inputs.setter
+    def grads_to_inputs(self, value: Any) -> None:
+        self._grads_to_inputs = value
 
     @classmethod
     def apply(cls, *inputs: "Tensor", **kwargs: Any) -> "Tensor":
@@ -177,20 +237,22 @@ class Function:
         ctx = _new_object(cls)
         ctx.inputs = inputs
         ctx.saved = ()
+        count = len(inputs)
+        if count == 2:
+            arrays: tuple = (inputs[0].data, inputs[1].data)
+        elif count == 1:
+            arrays = (inputs[0].data,)
+        else:
+            arrays = tuple([t.data for t in inputs])
         try:
-            count = len(inputs)
-            if count == 2:
-                output_data = cls.forward(ctx, inputs[0].data, inputs[1].data, **kwargs)
-            elif count == 1:
-                output_data = cls.forward(ctx, inputs[0].data, **kwargs)
-            else:
-                output_data = cls.forward(ctx, *[t.data for t in inputs], **kwargs)
+            output_data = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as error:
             if not cls.__module__.startswith(__package__ + ".") or getattr(error, "_named", False):
                 raise
             raise _named_error(ctx, error) from None
         if type(output_data) is not _ndarray:  # NumPy returns scalars for 0-d results
             output_data = np.asarray(output_data)
+        make = inputs[0]._make
         if _grad_enabled:
             for t in inputs:
                 if t.requires_grad:
@@ -198,16 +260,16 @@ class Function:
                         ctx.needs_input_grad = (inputs[0].requires_grad, inputs[1].requires_grad)
                     else:
                         ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
+                    ctx.input_data = arrays
                     ctx.output_data = output_data
-                    ctx.grad_output = ctx.grads_to_inputs = None
-                    return _make_tensor(output_data, ctx, True)
-        return _make_tensor(output_data, None, False)
+                    ctx.sequence = _next_sequence()
+                    ctx._grad_output = ctx._grads_to_inputs = None
+                    return make(output_data, ctx, True)
+        return make(output_data, None, False)
 
 
 _new_object = object.__new__
 _ndarray = np.ndarray
-_make_tensor: Callable = None  # type: ignore[assignment]  # Tensor._make, bound by tensor.py at import
-_Tensor: Any = None  # the Tensor class, bound by tensor.py at import
 
 
 def _named_error(ctx: Function, error: Exception) -> Exception:
@@ -321,6 +383,14 @@ def _check_finite(op_name: str, origin: Optional[tuple], array: Any, what: str) 
         )
 
 
+def _check_gradients(node: Function, grads: Sequence[Any]) -> None:
+    """Under detect_anomaly: blame a non-finite gradient on the node whose rule produced it."""
+    for grad in grads:
+        if grad is not None:
+            _check_finite(node.op_name, node.created_at, getattr(grad, "data", grad),
+                          "backward (gradient for one of its inputs)")
+
+
 def _apply_checked(cls: Any, inputs: tuple, kwargs: dict) -> "Tensor":
     """``Function.apply`` under detect_anomaly: remember the user's line, report NaN/inf ourselves."""
     global _anomaly_enabled
@@ -339,19 +409,21 @@ def _apply_checked(cls: Any, inputs: tuple, kwargs: dict) -> "Tensor":
 
 # ---------------------------------------------------------------- the backward walk
 
-def unbroadcast(grad: "Tensor", shape: tuple) -> "Tensor":
-    """Sum a gradient of a broadcast result back to the shape of the input.
+def unbroadcast(grad: Any, shape: tuple, xp: Any = None) -> Any:
+    """Sum a gradient of a broadcast result back to the shape of the input (an array or a Tensor).
 
     d(broadcast_to(x, S))/dx routes each output element back to the element it
     copied, so the gradient of x is the sum over the broadcast axes.  This is
     the only place where gradients are unbroadcast.
     """
+    if xp is None:
+        xp = ArrayOps if isinstance(grad, (_ndarray, np.generic)) else grad._graph_ops
     extra = grad.ndim - len(shape)
     axes = tuple(range(extra)) + tuple(
         i + extra for i, size in enumerate(shape) if size == 1 and grad.shape[i + extra] != 1
     )
     if axes:
-        grad = grad.sum(axis=axes, keepdim=True)
+        grad = xp.sum(grad, axes, keepdims=True)
     if extra or grad.shape != shape:
         grad = grad.reshape(shape)
     return grad
@@ -360,38 +432,22 @@ def unbroadcast(grad: "Tensor", shape: tuple) -> "Tensor":
 def topological_order(*roots: "Tensor") -> list:
     """The graph nodes behind the ``roots`` in forward order (inputs before their users), each once.
 
-    An iterative depth-first search with an explicit stack, so graph depth is
-    limited only by memory.
+    Collects the nodes with an explicit stack (no recursion, so graph depth is
+    limited only by memory) and sorts them by creation number: an op is always
+    created after the ops that made its inputs.
     """
-    order: list = []
-    visited: set = set()
-    for root in roots:
-        start = root._ctx
-        if start is None or start in visited:
+    found: dict = {}
+    stack = [root._ctx for root in roots if root._ctx is not None]
+    while stack:
+        node = stack.pop()
+        if node in found:
             continue
-        stack: list = [(start, False)]
-        while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            if node in visited:
-                continue
-            visited.add(node)
-            stack.append((node, True))
-            for tensor in node.inputs:
-                parent = tensor._ctx
-                if parent is not None and parent not in visited:
-                    stack.append((parent, False))
-    return order
-
-
-def _as_gradient(value: Any, like: "Tensor", name: str) -> "Tensor":
-    from .tensor import Tensor
-    grad = value if isinstance(value, Tensor) else Tensor(value, dtype=like.dtype)
-    if grad.shape != like.shape:
-        raise ValueError(f"{name} has shape {grad.shape} but the output has shape {like.shape}")
-    return grad
+        found[node] = node.sequence
+        for tensor in node.inputs:
+            parent = tensor._ctx
+            if parent is not None and parent not in found:
+                stack.append(parent)
+    return sorted(found, key=found.__getitem__)
 
 
 def run_backward(
@@ -401,136 +457,197 @@ def run_backward(
     create_graph: bool,
     inputs: Optional[Sequence["Tensor"]] = None,
 ) -> Optional[list]:
-    """Backpropagate from ``roots``; accumulate into leaves' ``.grad`` or, given ``inputs``, return their gradients."""
-    global _grad_enabled, _anomaly_enabled
-    # Gradients are keyed by node for intermediate tensors and by the Tensor for leaves.
-    pending: dict = {}
-    wanted: dict = {}
-    if inputs is not None:
-        for index, tensor in enumerate(inputs):
-            wanted.setdefault(tensor._ctx if tensor._ctx is not None else tensor, []).append(index)
-    handed_out = {id(grad.data) for grad in root_grads}  # arrays the caller may still hold
-    for root, grad in zip(roots, root_grads):
-        key = root._ctx if root._ctx is not None else root
-        pending[key] = pending[key] + grad if key in pending else grad
-    order = topological_order(*roots)
-    results: list = [None] * (len(inputs) if inputs is not None else 0)
+    """Backpropagate from ``roots``; accumulate into leaves' ``.grad`` or, given ``inputs``, return their gradients.
 
-    previous_mode = _grad_enabled
-    _grad_enabled = create_graph
-    # Under detect_anomaly, a non-finite gradient is blamed on the node whose backward made it
-    # (below), not on the helper ops inside its rule, so those skip their own forward check.
-    check_anomaly = _anomaly_enabled
-    _anomaly_enabled = False
-    # The walk makes no reference cycles (refcounting frees everything), so the cyclic
-    # collector's repeated scans of a large graph would be pure overhead.
+    Gradients wait in ``pending`` (keyed by node, or by the Tensor for a leaf)
+    until the walk reaches their node; nodes are visited newest first from a
+    heap, so every consumer of a node has run before it.  Under
+    ``create_graph`` gradients are Tensors and ``xp`` records; otherwise both
+    are bare NumPy.
+    """
+    xp = roots[0]._graph_ops if create_graph else ArrayOps
+    grad_type = type(roots[0]) if create_graph else _ndarray
+    wanted = _wanted_by_grad(inputs)
+    handed_out = {id(grad.data) for grad in root_grads}  # arrays the caller may still hold
+    pending: dict = {}
+    heap: list = []
+    for root, grad in zip(roots, root_grads):
+        _add_pending(pending, heap, root, grad if create_graph else grad.data)
+    results: list = [None] * len(inputs or ())
+    with _walk_modes(create_graph) as check_anomaly:
+        while heap:
+            node = heappop(heap)[1]
+            g = pending.pop(node)
+            if node.saved is FREED:
+                raise RuntimeError(_SECOND_BACKWARD_MESSAGE.format(op=node.op_name))
+            if node.hooks is not None or node.retained is not None or node in wanted:
+                g = _visit_tensor(node, g, wanted, results, create_graph, handed_out)
+            if create_graph:
+                grads = node.vjp(xp, g, node.output, *node.inputs)
+            else:
+                grads = node.vjp(xp, g, node.output_data, *node.input_data)
+            if type(grads) is not tuple or len(grads) != len(node.inputs):
+                grads = _as_tuple(node, grads)
+            if check_anomaly:
+                _check_gradients(node, grads)
+            if not retain_graph:
+                node.saved = FREED
+            sent: list = []  # what this node sent each input, for drawings
+            for tensor, grad in zip(node.inputs, grads):
+                if grad is None or not tensor.requires_grad:
+                    sent.append(None)
+                    continue
+                data = tensor.data
+                # dtypes by identity: NumPy's built-in dtypes are singletons, anything else takes the slow path
+                if type(grad) is not grad_type or grad.shape != data.shape or grad.dtype is not data.dtype:
+                    grad = _to_input_gradient(grad, tensor, node, xp)
+                key = tensor._ctx or tensor
+                previous = pending.get(key)
+                if previous is None:
+                    pending[key] = grad
+                    if key is not tensor:
+                        heappush(heap, (-key.sequence, key))
+                else:
+                    total = previous + grad  # never in place: either may also be a record or another edge's gradient
+                    pending[key] = total if type(total) is grad_type else np.asarray(total)  # 0-d sums give scalars
+                # Drawings read these; a large gradient into an intermediate is kept as its summary.
+                sent.append(grad if key is tensor or (grad.data.size if create_graph else grad.size) <= RECORD_LIMIT
+                            else _summary(grad))
+            node._grad_output = g if (g.data.size if create_graph else g.size) <= RECORD_LIMIT else _summary(g)
+            node._grads_to_inputs = sent
+        # What is left in ``pending`` are the leaves (and roots that are leaves).
+        for tensor, grad in pending.items():
+            _deliver_to_leaf(tensor, grad, wanted, results, inputs is None, create_graph, handed_out)
+    return results if inputs is not None else None
+
+
+heappop, heappush = heapq.heappop, heapq.heappush
+
+
+def _add_pending(pending: dict, heap: list, tensor: "Tensor", grad: Any) -> None:
+    key = tensor._ctx or tensor
+    if key in pending:
+        total = pending[key] + grad
+        pending[key] = total if type(total) is type(grad) else np.asarray(total)
+    else:
+        pending[key] = grad
+        if key is not tensor:
+            heappush(heap, (-key.sequence, key))
+
+
+def _as_tuple(node: Function, grads: Any) -> tuple:
+    """A rule's return value as one gradient per input, or a clear error."""
+    if type(grads) is not tuple:
+        grads = tuple(grads) if isinstance(grads, list) else (grads,)
+    if len(grads) != len(node.inputs):
+        raise RuntimeError(f"backward of '{node.op_name}' returned {len(grads)} gradients for {len(node.inputs)} inputs")
+    return grads
+
+
+@contextlib.contextmanager
+def _walk_modes(create_graph: bool) -> Iterator[bool]:
+    """The switches a backward pass runs under, restored afterwards; yields whether to check for anomalies.
+
+    Grad mode is ``create_graph``.  Under detect_anomaly a non-finite gradient is
+    blamed on the node whose rule made it, so the helper ops inside the rule skip
+    their own forward check.  The walk makes no reference cycles (refcounting
+    frees everything), so the cyclic collector's scans of a large graph would be
+    pure overhead.  A 0 * inf in a rule is a convention here, not a warning.
+    """
+    global _grad_enabled, _anomaly_enabled
+    previous_mode, check_anomaly = _grad_enabled, _anomaly_enabled
+    _grad_enabled, _anomaly_enabled = create_graph, False
     collector_was_enabled = gc.isenabled()
     gc.disable()
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            for node in reversed(order):
-                grad_output = pending.pop(node, None)
-                if grad_output is None:
-                    continue
-                if node.saved is FREED:
-                    raise RuntimeError(_SECOND_BACKWARD_MESSAGE.format(op=node.op_name))
-                if node.hooks is not None or node.retained is not None or node in wanted:
-                    grad_output = _visit_tensor(node, grad_output, wanted, results, create_graph, handed_out)
-                node.grad_output = grad_output if grad_output.data.size <= RECORD_LIMIT else _remembered(grad_output)
-                if create_graph or node.backward_arrays is None:
-                    grads = node.backward(grad_output)
-                else:  # the same rule on bare arrays: nothing of it is recorded anyway
-                    grads = node.backward_arrays(grad_output.data)
-                if type(grads) is not tuple:
-                    grads = tuple(grads) if isinstance(grads, list) else (grads,)
-                if not retain_graph:
-                    node.saved = FREED
-                inputs_of_node = node.inputs
-                if len(grads) != len(inputs_of_node):
-                    raise RuntimeError(
-                        f"backward of '{node.op_name}' returned {len(grads)} gradients "
-                        f"for {len(inputs_of_node)} inputs"
-                    )
-                delivered: list = []
-                for tensor, grad in zip(inputs_of_node, grads):
-                    if grad is None or not tensor.requires_grad:
-                        delivered.append(None)
-                        continue
-                    data = tensor.data
-                    # dtypes by identity: NumPy's built-in dtypes are singletons, anything else takes the slow path
-                    if type(grad) is _ndarray and grad.shape == data.shape and grad.dtype is data.dtype:
-                        grad = _make_tensor(grad, None, False)  # from backward_arrays, already in shape
-                    elif type(grad) is not _Tensor or grad.data.shape != data.shape or grad.data.dtype is not data.dtype:
-                        grad = _to_input_gradient(grad, tensor, node)
-                    if check_anomaly:
-                        _check_finite(node.op_name, node.created_at, grad.data, "backward (gradient for one of its inputs)")
-                    # An edge into a leaf keeps its gradient whole: the leaf adopts that array as .grad.
-                    delivered.append(grad if tensor._ctx is None or grad.data.size <= RECORD_LIMIT
-                                     else _remembered(grad))
-                    key = tensor._ctx or tensor
-                    previous = pending.get(key)
-                    if previous is None:
-                        pending[key] = grad
-                    elif create_graph:
-                        pending[key] = previous + grad
-                    else:  # nothing to record: add the arrays directly
-                        pending[key] = _make_tensor(previous.data + grad.data, None, False)
-                node.grads_to_inputs = tuple(delivered)
-            # What is left in ``pending`` are the leaves (and roots that are leaves).
-            for tensor, grad in pending.items():
-                if isinstance(tensor, Function):
-                    continue
-                if tensor in wanted:
-                    for index in wanted[tensor]:
-                        results[index] = grad
-                    continue
-                if inputs is None and tensor.requires_grad:
-                    _accumulate_leaf(tensor, grad, create_graph, handed_out)
+            yield check_anomaly
     finally:
-        _grad_enabled = previous_mode
-        _anomaly_enabled = check_anomaly
+        _grad_enabled, _anomaly_enabled = previous_mode, check_anomaly
         if collector_was_enabled:
             gc.enable()
-    return results if inputs is not None else None
 
 
-def _visit_tensor(node: Function, grad_output: "Tensor", wanted: dict, results: list, create_graph: bool,
-                  handed_out: set) -> "Tensor":
+def _summary(value: Any) -> GradientSummary:
+    data = value if type(value) is _ndarray else value.data
+    flat = data.reshape(-1)
+    return GradientSummary(math.sqrt(float(np.dot(flat, flat))), data.shape, data.dtype)
+
+
+def _wanted_by_grad(inputs: Optional[Sequence["Tensor"]]) -> dict:
+    """For grad(): node (or leaf Tensor) -> the positions in ``inputs`` that want its gradient."""
+    wanted: dict = {}
+    for index, tensor in enumerate(inputs or ()):
+        wanted.setdefault(tensor._ctx if tensor._ctx is not None else tensor, []).append(index)
+    return wanted
+
+
+def _as_gradient(value: Any, like: "Tensor", name: str) -> "Tensor":
+    grad = value if isinstance(value, type(like)) else type(like)(value, dtype=like.dtype)
+    if grad.shape != like.shape:
+        raise ValueError(f"{name} has shape {grad.shape} but the output has shape {like.shape}")
+    return grad
+
+
+def _run_hooks(hooks: list, like: "Tensor", grad: Any, create_graph: bool) -> Any:
+    """Call each hook with the gradient as a Tensor; a returned value replaces it."""
+    tensor = grad if create_graph else like._make(grad, None, False)
+    for hook in hooks:
+        replaced = hook(tensor)
+        if replaced is not None:
+            tensor = _as_gradient(replaced, tensor, "a hook's return value")
+    return tensor if create_graph else tensor.data
+
+
+def _visit_tensor(node: Function, grad_output: Any, wanted: dict, results: list, create_graph: bool,
+                  handed_out: set) -> Any:
     """The gradient of a node's output is complete: run its tensor hooks, retain it, hand it to grad()."""
+    like = node.inputs[0]
     if node.hooks:
-        for hook in node.hooks:
-            replaced = hook(grad_output)
-            if replaced is not None:
-                grad_output = _as_gradient(replaced, grad_output, "a hook's return value")
+        grad_output = _run_hooks(node.hooks, like, grad_output, create_graph)
     if node.retained is not None:
         tensor = node.retained()
         if tensor is not None:
-            value = grad_output if create_graph else grad_output.detach()
+            value = grad_output if create_graph else like._make(grad_output, None, False)
             handed_out.add(id(value.data))
             tensor.grad = value if tensor.grad is None else tensor.grad + value
     for index in wanted.get(node, ()):
-        results[index] = grad_output
+        results[index] = grad_output if create_graph else like._make(grad_output, None, False)
     return grad_output
 
 
-def _to_input_gradient(grad: Any, tensor: "Tensor", node: Function) -> "Tensor":
-    """Turn what a backward rule returned into a Tensor of the input's shape and dtype."""
-    if type(grad) is not _Tensor:
-        grad = _make_tensor(np.asarray(grad, dtype=tensor.dtype), None, False)
+def _to_input_gradient(grad: Any, tensor: "Tensor", node: Function, xp: Any) -> Any:
+    """Turn what a rule returned into a gradient of the input's shape and dtype (an array, or a Tensor under xp)."""
+    if xp.records_graph:
+        if not isinstance(grad, type(tensor)):
+            grad = tensor._make(np.asarray(grad, dtype=tensor.dtype), None, False)
+    elif type(grad) is not _ndarray:
+        grad = np.asarray(getattr(grad, "data", grad))
     if grad.shape != tensor.shape:
         try:
-            grad = unbroadcast(grad, tensor.shape)
+            grad = unbroadcast(grad, tensor.shape, xp)
         except ValueError:
             raise RuntimeError(
                 f"backward of '{node.op_name}' returned a gradient of shape {grad.shape} "
                 f"for an input of shape {tensor.shape}"
             ) from None
     if grad.dtype != tensor.dtype:
-        grad = grad.cast(tensor.dtype)
+        grad = grad.cast(tensor.dtype) if xp.records_graph else grad.astype(tensor.dtype)
     return grad
 
 
-def _accumulate_leaf(tensor: "Tensor", grad: "Tensor", create_graph: bool, handed_out: set) -> None:
+def _deliver_to_leaf(tensor: Any, grad: Any, wanted: dict, results: list, accumulate: bool, create_graph: bool,
+                     handed_out: set) -> None:
+    """A leaf's gradient is complete: hand it to grad(), or add it into ``.grad``."""
+    if tensor in wanted:
+        value = grad if create_graph else tensor._make(grad, None, False)
+        for index in wanted[tensor]:
+            results[index] = value
+    elif accumulate and tensor.requires_grad:
+        _accumulate_leaf(tensor, grad, create_graph, handed_out)
+
+
+def _accumulate_leaf(tensor: "Tensor", grad: Any, create_graph: bool, handed_out: set) -> None:
     """``tensor.grad += grad`` after the tensor's hooks.
 
     A first gradient is adopted without a copy when nothing else can see its
@@ -539,21 +656,17 @@ def _accumulate_leaf(tensor: "Tensor", grad: "Tensor", create_graph: bool, hande
     in place never changes another.
     """
     if tensor._hooks:
-        for hook in tensor._hooks:
-            replaced = hook(grad)
-            if replaced is not None:
-                grad = _as_gradient(replaced, grad, "a hook's return value")
+        grad = _run_hooks(tensor._hooks, tensor, grad, create_graph)
     if create_graph:
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
     elif tensor.grad is None:
-        data = grad.data
-        flags = data.flags
-        if not (flags.owndata and flags.writeable) or id(data) in handed_out or data.dtype != tensor.data.dtype:
-            data = np.array(data, dtype=tensor.data.dtype, copy=True)
-        handed_out.add(id(data))
-        tensor.grad = _make_tensor(data, None, False)
+        flags = grad.flags
+        if not (flags.owndata and flags.writeable) or id(grad) in handed_out or grad.dtype != tensor.data.dtype:
+            grad = np.array(grad, dtype=tensor.data.dtype, copy=True)
+        handed_out.add(id(grad))
+        tensor.grad = tensor._make(grad, None, False)
     else:
-        tensor.grad = _make_tensor(tensor.grad.data + grad.data, None, False)
+        tensor.grad = tensor._make(tensor.grad.data + grad, None, False)
 
 
 def backward(
@@ -580,7 +693,12 @@ def _root_gradient(output: "Tensor", given: Any, name: str) -> "Tensor":
             f"grad can be implicitly created only for scalar outputs, but the output has shape {output.shape}; "
             f"call .sum() or .mean() first, or pass {name}= of that shape"
         )
-    return _make_tensor(np.ones(output.shape, dtype=output.dtype), None, False)
+    return output._make(np.ones(output.shape, dtype=output.dtype), None, False)
+
+
+def _is_tensor(value: Any) -> bool:
+    """Whether ``value`` is a Tensor (anything with the graph attributes the walk uses)."""
+    return hasattr(value, "_ctx") and hasattr(value, "_graph_ops")
 
 
 def grad(
@@ -603,19 +721,18 @@ def grad(
     An input that ``outputs`` does not depend on raises, unless
     ``allow_unused=True`` (then its gradient is ``None``), as in PyTorch.
     """
-    from .tensor import Tensor
-    output_list = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    input_list = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    output_list = [outputs] if _is_tensor(outputs) else list(outputs)  # type: ignore[arg-type]
+    input_list = [inputs] if _is_tensor(inputs) else list(inputs)  # type: ignore[arg-type]
     for name, items in (("outputs", output_list), ("inputs", input_list)):
         for item in items:
-            if not isinstance(item, Tensor):
+            if not _is_tensor(item):
                 raise TypeError(f"grad(): {name} must be Tensors, got {type(item).__name__}")
     for index, tensor in enumerate(input_list):
         if not tensor.requires_grad:
             raise RuntimeError(f"grad(): input {index} (shape {tensor.shape}) does not require grad")
     if grad_outputs is None:
         grad_outputs = [None] * len(output_list)
-    elif isinstance(grad_outputs, Tensor) or not isinstance(grad_outputs, (list, tuple)):
+    elif _is_tensor(grad_outputs) or not isinstance(grad_outputs, (list, tuple)):
         grad_outputs = [grad_outputs]
     if len(grad_outputs) != len(output_list):
         raise ValueError(f"grad(): {len(grad_outputs)} grad_outputs for {len(output_list)} outputs")

@@ -13,11 +13,12 @@ import builtins
 import math
 import numbers
 import weakref
-from typing import Any, Callable, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
-from . import autograd
+from . import autograd, composite
+from .checks import Axis, AxisError, index_arg, normalize_axes, reshape_target, shape_arg
 from .ops.elementwise import (
     Abs,
     Add,
@@ -41,11 +42,9 @@ from .ops.elementwise import (
 )
 from .ops.matmul import MatMul
 from .ops.movement import Cat, Expand, GetItem, Pad, Permute, Reshape
-from .ops.reduce import AxisError, Max, Min, Sum, kept_shape, normalize_axes
-from .ops.window import Windows
+from .ops.reduce import Max, Min, Sum
 from .random import get_generator
 
-Axis = Union[None, int, Sequence[int]]
 DEFAULT_DTYPE = np.dtype(np.float32)
 
 
@@ -96,6 +95,53 @@ class _HookHandle:
         self.remove = remove
 
 
+class TensorOps:
+    """The namespace ``xp`` of backward rules under ``create_graph``: the same names as
+    `autograd.ArrayOps`, as Tensor operations, so running a rule records it."""
+
+    records_graph = True
+
+    @staticmethod
+    def exp(x: "Tensor") -> "Tensor":
+        return x.exp()
+
+    @staticmethod
+    def log(x: "Tensor") -> "Tensor":
+        return x.log()
+
+    @staticmethod
+    def where(condition: Any, a: Any, b: Any) -> "Tensor":
+        return Tensor.where(condition, a, b)
+
+    @staticmethod
+    def swapaxes(x: "Tensor", first: int, second: int) -> "Tensor":
+        return x.transpose(first, second)
+
+    @staticmethod
+    def unsqueeze(x: "Tensor", axis: int) -> "Tensor":
+        return x.unsqueeze(axis)
+
+    @staticmethod
+    def squeeze(x: "Tensor", axis: int) -> "Tensor":
+        return x.squeeze(axis)
+
+    @staticmethod
+    def permute(x: "Tensor", order: tuple) -> "Tensor":
+        return x.permute(*order)
+
+    @staticmethod
+    def sum(x: "Tensor", axis: Any, keepdims: bool = False) -> "Tensor":
+        return x.sum(axis=axis, keepdim=keepdims)
+
+    @staticmethod
+    def softmax(x: "Tensor", axis: int, cached: Any = None) -> "Tensor":
+        return x.softmax(axis=axis)  # recomputed from x: the cached array would not be differentiable
+
+    @staticmethod
+    def apply(function: Any, *tensors: "Tensor", **kwargs: Any) -> "Tensor":
+        return function.apply(*tensors, **kwargs)
+
+
 class Tensor:
     """An n-dimensional array that records the operations made on it.
 
@@ -113,6 +159,7 @@ class Tensor:
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "__weakref__")
     # Make NumPy defer to Tensor in mixed expressions: ndarray * Tensor -> Tensor.__rmul__.
     __array_priority__ = 1000
+    _graph_ops = TensorOps  # what backward rules run on under create_graph (the walk reads it from the roots)
 
     data: np.ndarray
     grad: Optional["Tensor"]
@@ -145,22 +192,22 @@ class Tensor:
     @staticmethod
     def zeros(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
         """A tensor of zeros: ``Tensor.zeros(2, 3)`` or ``Tensor.zeros((2, 3))``."""
-        return Tensor(np.zeros(_shape_arg(shape, "zeros")), requires_grad, dtype or DEFAULT_DTYPE)
+        return Tensor(np.zeros(shape_arg(shape, "zeros")), requires_grad, dtype or DEFAULT_DTYPE)
 
     @staticmethod
     def ones(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
         """A tensor of ones: ``Tensor.ones(2, 3)`` or ``Tensor.ones((2, 3))``."""
-        return Tensor(np.ones(_shape_arg(shape, "ones")), requires_grad, dtype or DEFAULT_DTYPE)
+        return Tensor(np.ones(shape_arg(shape, "ones")), requires_grad, dtype or DEFAULT_DTYPE)
 
     @staticmethod
     def full(shape: Any, value: float, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
         """A tensor of ``shape`` filled with ``value``."""
-        return Tensor(np.full(_shape_arg((shape,), "full"), value), requires_grad, dtype or DEFAULT_DTYPE)
+        return Tensor(np.full(shape_arg((shape,), "full"), value), requires_grad, dtype or DEFAULT_DTYPE)
 
     @staticmethod
     def eye(n: int, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
         """The n x n identity matrix."""
-        return Tensor(np.eye(_shape_arg((n,), "eye")[0]), requires_grad, dtype or DEFAULT_DTYPE)
+        return Tensor(np.eye(shape_arg((n,), "eye")[0]), requires_grad, dtype or DEFAULT_DTYPE)
 
     @staticmethod
     def arange(start: float, stop: Optional[float] = None, step: float = 1, dtype: Any = None,
@@ -174,12 +221,12 @@ class Tensor:
     @staticmethod
     def rand(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
         """Uniform samples in [0, 1); reproducible after `tinygrad_edu.manual_seed`."""
-        return Tensor(get_generator().random(_shape_arg(shape, "rand")), requires_grad, dtype or DEFAULT_DTYPE)
+        return Tensor(get_generator().random(shape_arg(shape, "rand")), requires_grad, dtype or DEFAULT_DTYPE)
 
     @staticmethod
     def randn(*shape: Any, dtype: Any = None, requires_grad: bool = False) -> "Tensor":
         """Standard normal samples; reproducible after `tinygrad_edu.manual_seed`."""
-        return Tensor(get_generator().standard_normal(_shape_arg(shape, "randn")), requires_grad,
+        return Tensor(get_generator().standard_normal(shape_arg(shape, "randn")), requires_grad,
                       dtype or DEFAULT_DTYPE)
 
     # ------------------------------------------------------------ attributes and conversion
@@ -469,7 +516,7 @@ class Tensor:
 
     def leaky_relu(self, negative_slope: builtins.float = 0.01) -> "Tensor":
         """x for x > 0, else negative_slope * x.  d/dx = 1 or negative_slope (negative_slope at 0)."""
-        return Tensor.where(self > 0, self, self * negative_slope)
+        return composite.leaky_relu(self, negative_slope)
 
     def sigmoid(self) -> "Tensor":
         """1 / (1 + e^-x), finite for any input.  d/dx = s(1 - s)."""
@@ -484,12 +531,8 @@ class Tensor:
         return Softplus.apply(self)
 
     def gelu(self) -> "Tensor":
-        """GELU in its tanh approximation (PyTorch's ``approximate="tanh"``), composed from primitives.
-
-        0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); the derivative follows from the chain rule.
-        """
-        inner = (self + self * self * self * 0.044715) * math.sqrt(2.0 / math.pi)
-        return self * 0.5 * (inner.tanh() + 1.0)
+        """GELU in its tanh approximation (PyTorch's ``approximate="tanh"``), composed from primitives."""
+        return composite.gelu(self)
 
     def clip(self, min: Optional[builtins.float] = None, max: Optional[builtins.float] = None) -> "Tensor":  # noqa: A002
         """Values limited to [min, max] (either may be None).  d/dx = 1 inside [min, max], else 0."""
@@ -558,41 +601,23 @@ class Tensor:
 
     def var(self, axis: Axis = None, keepdim: bool = False, correction: int = 1) -> "Tensor":
         """Variance sum((x - mean)^2) / (n - correction) (NaN when n <= correction, as PyTorch)."""
-        axes = normalize_axes(axis, self.ndim, "var")
-        count = math.prod(self.shape[i] for i in axes)
-        deviation = self - self.mean(axis=axes, keepdim=True)
-        squares = (deviation * deviation).sum(axis=axes, keepdim=keepdim)
-        scale = 1.0 / (count - correction) if count > correction else math.nan
-        return squares * scale
+        return composite.var(self, axis, keepdim, correction)
 
     def std(self, axis: Axis = None, keepdim: bool = False, correction: int = 1) -> "Tensor":
         """Standard deviation, sqrt(var)."""
-        normalize_axes(axis, self.ndim, "std")  # so an error names std, not the var inside it
-        return self.var(axis=axis, keepdim=keepdim, correction=correction).sqrt()
+        return composite.std(self, axis, keepdim, correction)
 
     def logsumexp(self, axis: Axis = None, keepdim: bool = False) -> "Tensor":
-        """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the (constant) max, so it never overflows.
-
-        d/dx = softmax(x); the shift m cancels in the derivative, so treating it as a constant is exact.
-        """
-        axes = normalize_axes(axis, self.ndim, "logsumexp")
-        shift = self.data.max(axis=axes, keepdims=True) if self.data.size else np.zeros(kept_shape(self.shape, axes))
-        shift = np.where(np.isfinite(shift), shift, 0).astype(self.dtype, copy=False)
-        shift_tensor = Tensor._make(shift, None, False)
-        total = (self - shift_tensor).exp().sum(axis=axes, keepdim=True).log() + shift_tensor
-        return total if keepdim else total.reshape(tuple(s for i, s in enumerate(total.shape) if i not in axes))
+        """log(sum(exp(x))) computed as m + log(sum(exp(x - m))) with m the (constant) max, so it never overflows."""
+        return composite.logsumexp(self, axis, keepdim)
 
     def softmax(self, axis: int = -1) -> "Tensor":
         """exp(x) / sum(exp(x)) along ``axis``, shifted by the (constant) max for stability."""
-        axes = normalize_axes(axis, self.ndim, "softmax")
-        shift = Tensor._make(self.data.max(axis=axes, keepdims=True), None, False)
-        exps = (self - shift).exp()
-        return exps / exps.sum(axis=axes, keepdim=True)
+        return composite.softmax(self, axis)
 
     def log_softmax(self, axis: int = -1) -> "Tensor":
         """x - logsumexp(x) along ``axis``: stable for any finite input."""
-        axes = normalize_axes(axis, self.ndim, "log_softmax")
-        return self - self.logsumexp(axis=axes, keepdim=True)
+        return composite.log_softmax(self, axis)
 
     def argmax(self, axis: Optional[int] = None, keepdim: bool = False) -> "Tensor":
         """Index of the largest value (int64, no gradient); over the flattened tensor when ``axis`` is None."""
@@ -612,7 +637,7 @@ class Tensor:
 
     def reshape(self, *shape: Any) -> "Tensor":
         """The same values in a new shape: ints or one tuple, one -1 allowed."""
-        new_shape = _reshape_target(shape, self.shape)
+        new_shape = reshape_target(shape, self.shape)
         if new_shape == self.shape:
             return self
         return Reshape.apply(self, shape=new_shape)
@@ -700,7 +725,7 @@ class Tensor:
 
     def __getitem__(self, index: Any) -> "Tensor":
         """NumPy indexing: ints, slices, None, ..., integer arrays and boolean masks.  A repeated index accumulates its gradient."""
-        return GetItem.apply(self, index=_index_arg(index))
+        return GetItem.apply(self, index=index_arg(index))
 
     @staticmethod
     def cat(tensors: Sequence["Tensor"], axis: int = 0) -> "Tensor":
@@ -740,58 +765,20 @@ class Tensor:
 
     def conv2d(self, weight: "Tensor", bias: Optional["Tensor"] = None, stride: Any = 1, padding: Any = 0) -> "Tensor":
         """2-D cross-correlation of NCHW input with OIHW weight, as im2col (`Windows`) and a matmul."""
-        weight = weight if isinstance(weight, Tensor) else Tensor(weight)
-        if self.ndim != 4 or weight.ndim != 4:
-            raise ValueError(
-                f"conv2d: expects input (N, C, H, W) and weight (O, C, KH, KW), got shapes {self.shape} and {weight.shape}"
-            )
-        out_channels, in_channels, kernel_h, kernel_w = weight.shape
-        if self.shape[1] != in_channels:
-            raise ValueError(
-                f"conv2d: input has {self.shape[1]} channels (shape {self.shape}) but the weight expects "
-                f"{in_channels} (shape {weight.shape})"
-            )
-        if bias is not None and (not isinstance(bias, Tensor) or bias.shape != (out_channels,)):
-            raise ValueError(f"conv2d: bias must be a Tensor of shape ({out_channels},), got {getattr(bias, 'shape', bias)}")
-        pad_h, pad_w = _pair(padding, "padding", minimum=0)
-        x = self.pad(((0, 0), (0, 0), (pad_h, pad_h), (pad_w, pad_w))) if pad_h or pad_w else self
-        cols = x._windows((kernel_h, kernel_w), _pair(stride, "stride", minimum=1), "conv2d")
-        batch, _, out_h, out_w = cols.shape[:4]
-        cols = cols.permute(0, 2, 3, 1, 4, 5).reshape(batch * out_h * out_w, in_channels * kernel_h * kernel_w)
-        out = cols @ weight.reshape(out_channels, in_channels * kernel_h * kernel_w).T
-        out = out.reshape(batch, out_h, out_w, out_channels).permute(0, 3, 1, 2)
-        if bias is not None:
-            out = out + bias.reshape(1, out_channels, 1, 1)
-        return out
+        return composite.conv2d(self, weight, bias, stride, padding)
 
     def max_pool2d(self, kernel_size: Any, stride: Any = None) -> "Tensor":
         """Max over each window of NCHW input (stride defaults to kernel_size); ties in a window split the gradient."""
-        windows = self._pool_windows(kernel_size, stride, "max_pool2d")
-        return windows.max(axis=-1)
+        return composite.max_pool2d(self, kernel_size, stride)
 
     def avg_pool2d(self, kernel_size: Any, stride: Any = None) -> "Tensor":
         """Mean over each window of NCHW input (stride defaults to kernel_size)."""
-        windows = self._pool_windows(kernel_size, stride, "avg_pool2d")
-        return windows.mean(axis=-1)
+        return composite.avg_pool2d(self, kernel_size, stride)
 
-    def _pool_windows(self, kernel_size: Any, stride: Any, op: str) -> "Tensor":
-        if self.ndim != 4:
-            raise ValueError(f"{op}: expects input of shape (N, C, H, W), got {self.shape}")
-        kernel = _pair(kernel_size, "kernel_size", minimum=1)
-        steps = kernel if stride is None else _pair(stride, "stride", minimum=1)
-        windows = self._windows(kernel, steps, op)
-        return windows.reshape(windows.shape[:4] + (kernel[0] * kernel[1],))
 
-    def _windows(self, kernel: tuple, stride: tuple, op: str) -> "Tensor":
-        height, width = self.shape[2], self.shape[3]
-        if kernel[0] > height or kernel[1] > width:
-            raise ValueError(f"{op}: kernel {kernel} is larger than the (padded) input's {height}x{width} image")
-        return Windows.apply(self, kernel=kernel, stride=stride)
 
 
 _new_tensor = object.__new__
-autograd._make_tensor = Tensor._make
-autograd._Tensor = Tensor
 
 
 # ---------------------------------------------------------------- argument helpers
@@ -815,53 +802,6 @@ def _operand(value: Any, like: Tensor) -> Tensor:
     raise TypeError(f"unsupported operand: Tensor and {type(value).__name__}")
 
 
-def _shape_arg(shape: tuple, op: str) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    for size in shape:
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
-            raise ValueError(f"{op}: shape must be non-negative ints, got {shape}")
-    return tuple(int(size) for size in shape)
-
-
-def _reshape_target(shape: tuple, current: tuple) -> tuple:
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    for size in shape:
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < -1:
-            raise ValueError(f"reshape: sizes must be ints >= 0 (one -1 allowed), got {shape}")
-    shape = tuple(int(size) for size in shape)
-    count = math.prod(current)
-    if shape.count(-1) > 1:
-        raise ValueError(f"reshape: only one -1 is allowed, got {shape}")
-    if -1 in shape:
-        known = math.prod(size for size in shape if size != -1)
-        if known == 0 or count % known:
-            raise ValueError(f"reshape: cannot reshape shape {current} ({count} elements) into {shape}")
-        shape = tuple(count // known if size == -1 else size for size in shape)
-    if math.prod(shape) != count:
-        raise ValueError(
-            f"reshape: cannot reshape shape {current} ({count} elements) into {shape} ({math.prod(shape)} elements)"
-        )
-    return shape
-
-
-def _index_arg(index: Any) -> Any:
-    items = index if isinstance(index, tuple) else (index,)
-    converted = []
-    for item in items:
-        if isinstance(item, Tensor):
-            item = item.data
-        elif isinstance(item, list):
-            item = np.asarray(item)
-        if isinstance(item, np.ndarray) and item.dtype.kind not in "biu":
-            raise IndexError(f"indices must be integers or booleans, got an array of dtype {item.dtype}")
-        if isinstance(item, float):
-            raise IndexError(f"indices must be integers, got {item!r}")
-        converted.append(item)
-    return tuple(converted)
-
-
 def _tensor_list(tensors: Any, op: str) -> list:
     if isinstance(tensors, Tensor):
         raise TypeError(f"{op}: expects a list of tensors, got a single Tensor")
@@ -869,10 +809,3 @@ def _tensor_list(tensors: Any, op: str) -> list:
     if not tensors:
         raise ValueError(f"{op}: expects a non-empty list of tensors")
     return tensors
-
-
-def _pair(value: Any, name: str, minimum: int) -> tuple:
-    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum for v in pair):
-        raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
-    return (int(pair[0]), int(pair[1]))

@@ -1,9 +1,11 @@
 """The primitive operations, grouped by family.
 
-Each primitive is a `Function` with its forward (NumPy) and backward (Tensor
-operations, so it can be differentiated again) side by side; the hot ones also
-state the rule on bare arrays (``backward_arrays``) for backward passes that
-record nothing.  Everything else the Tensor offers (mean, softmax, conv2d, ...)
-is composed from these.
+Each primitive is a `Function` with its forward (NumPy) and its derivative,
+stated once as ``vjp(ctx, xp, g, out, *inputs)``, side by side: the rule runs
+on bare arrays for an ordinary backward and on Tensors under ``create_graph``.
+Everything else the Tensor offers (mean, softmax, conv2d, ...) is composed from
+these.
 """
-from . import elementwise, loss, matmul, movement, reduce, window  # noqa: F401
+from . import elementwise, loss, matmul, movement, reduce, window
+
+__all__ = ["elementwise", "loss", "matmul", "movement", "reduce", "window"]

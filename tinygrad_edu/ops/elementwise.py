@@ -1,20 +1,20 @@
 """Elementwise primitives: arithmetic and the unary math functions.
 
-Binary ops broadcast their operands as NumPy does; their backward rules may
-return gradients of the broadcast shape, and the graph walk sums them back to
-each input's shape (`autograd.unbroadcast`).
+Each states its derivative once, as ``vjp(ctx, xp, g, out, *inputs)`` (see
+`autograd.Function`): on arrays for an ordinary backward, on Tensors under
+``create_graph``.  Binary ops broadcast their operands as NumPy does; their
+rules may return gradients of the broadcast shape, and the graph walk sums
+them back to each input's shape (`autograd.unbroadcast`) and casts them to the
+input's dtype.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .. import autograd
 from ..autograd import Function
 
-
-def _constant(array: np.ndarray):
-    """A Tensor that carries no gradient (masks, signs)."""
-    return autograd._make_tensor(array, None, False)
+__all__ = ["Abs", "Add", "Cast", "Clip", "Div", "Exp", "Log", "Maximum", "Minimum", "Mul", "Neg", "Pow", "Relu",
+           "Sigmoid", "Softplus", "Sqrt", "Sub", "Tanh", "Where"]
 
 
 class Add(Function):
@@ -23,11 +23,8 @@ class Add(Function):
     def forward(ctx, a, b):
         return a + b
 
-    def backward(ctx, grad_output):
-        return grad_output, grad_output
-
-    def backward_arrays(ctx, grad_output):
-        return grad_output, grad_output
+    def vjp(ctx, xp, g, out, a, b):
+        return g, g
 
 
 class Sub(Function):
@@ -36,11 +33,8 @@ class Sub(Function):
     def forward(ctx, a, b):
         return a - b
 
-    def backward(ctx, grad_output):
-        return grad_output, (-grad_output if ctx.needs_input_grad[1] else None)
-
-    def backward_arrays(ctx, grad_output):
-        return grad_output, (-grad_output if ctx.needs_input_grad[1] else None)
+    def vjp(ctx, xp, g, out, a, b):
+        return g, (-g if ctx.needs_input_grad[1] else None)
 
 
 class Mul(Function):
@@ -49,15 +43,9 @@ class Mul(Function):
     def forward(ctx, a, b):
         return a * b
 
-    def backward(ctx, grad_output):
-        a, b = ctx.inputs
+    def vjp(ctx, xp, g, out, a, b):
         needs_a, needs_b = ctx.needs_input_grad
-        return (grad_output * b if needs_a else None), (grad_output * a if needs_b else None)
-
-    def backward_arrays(ctx, grad_output):
-        a, b = ctx.inputs
-        needs_a, needs_b = ctx.needs_input_grad
-        return (grad_output * b.data if needs_a else None), (grad_output * a.data if needs_b else None)
+        return (g * b if needs_a else None), (g * a if needs_b else None)
 
 
 class Div(Function):
@@ -66,11 +54,9 @@ class Div(Function):
     def forward(ctx, a, b):
         return a / b
 
-    def backward(ctx, grad_output):
-        a, b = ctx.inputs
-        grad_a = grad_output / b
-        grad_b = -(grad_a * ctx.output) if ctx.needs_input_grad[1] else None
-        return grad_a, grad_b
+    def vjp(ctx, xp, g, out, a, b):
+        grad_a = g / b
+        return grad_a, (-(grad_a * out) if ctx.needs_input_grad[1] else None)
 
 
 class Pow(Function):
@@ -83,21 +69,20 @@ class Pow(Function):
     def forward(ctx, a, b):
         return np.power(a, b)
 
-    def backward(ctx, grad_output):
-        Tensor = autograd._Tensor  # noqa: N806
-        a, b = ctx.inputs
+    def vjp(ctx, xp, g, out, a, b):
+        base, exponent = ctx.inputs[0].data, ctx.inputs[1].data  # for the masks, constants in either mode
         needs_a, needs_b = ctx.needs_input_grad
         grad_a = grad_b = None
         if needs_a:
-            grad_a = grad_output * (b * a ** (b - 1))
-            zero_zero = (a.data == 0) & (b.data == 0)  # 0 * 0^-1 would be NaN
+            grad_a = g * (b * a ** (b - 1))
+            zero_zero = (base == 0) & (exponent == 0)  # 0 * 0^-1 would be NaN
             if zero_zero.any():
-                grad_a = Tensor.where(zero_zero, 0.0, grad_a)
+                grad_a = xp.where(zero_zero, 0.0, grad_a)
         if needs_b:
-            grad_b = grad_output * ctx.output * a.log()
-            zero_base = (a.data == 0) & (b.data >= 0)
+            grad_b = g * out * xp.log(a)
+            zero_base = (base == 0) & (exponent >= 0)
             if zero_base.any():
-                grad_b = Tensor.where(_constant(zero_base), 0.0, grad_b)
+                grad_b = xp.where(zero_base, 0.0, grad_b)
         return grad_a, grad_b
 
 
@@ -107,8 +92,8 @@ class Neg(Function):
     def forward(ctx, a):
         return -a
 
-    def backward(ctx, grad_output):
-        return -grad_output
+    def vjp(ctx, xp, g, out, a):
+        return -g
 
 
 class Exp(Function):
@@ -117,8 +102,8 @@ class Exp(Function):
     def forward(ctx, a):
         return np.exp(a)
 
-    def backward(ctx, grad_output):
-        return grad_output * ctx.output
+    def vjp(ctx, xp, g, out, a):
+        return g * out
 
 
 class Log(Function):
@@ -127,8 +112,8 @@ class Log(Function):
     def forward(ctx, a):
         return np.log(a)
 
-    def backward(ctx, grad_output):
-        return grad_output / ctx.inputs[0]
+    def vjp(ctx, xp, g, out, a):
+        return g / a
 
 
 class Sqrt(Function):
@@ -137,8 +122,8 @@ class Sqrt(Function):
     def forward(ctx, a):
         return np.sqrt(a)
 
-    def backward(ctx, grad_output):
-        return grad_output / (ctx.output * 2)
+    def vjp(ctx, xp, g, out, a):
+        return g / (out * 2)
 
 
 class Abs(Function):
@@ -147,8 +132,8 @@ class Abs(Function):
     def forward(ctx, a):
         return np.abs(a)
 
-    def backward(ctx, grad_output):
-        return grad_output * _constant(np.sign(ctx.inputs[0].data))
+    def vjp(ctx, xp, g, out, a):
+        return g * np.sign(ctx.inputs[0].data)
 
 
 class Relu(Function):
@@ -157,39 +142,25 @@ class Relu(Function):
     def forward(ctx, a):
         return np.maximum(a, 0)
 
-    def backward(ctx, grad_output):
-        return grad_output * _constant(ctx.inputs[0].data > 0)  # a bool mask keeps the gradient's dtype
-
-    def backward_arrays(ctx, grad_output):
-        return grad_output * (ctx.inputs[0].data > 0)
+    def vjp(ctx, xp, g, out, a):
+        return g * (ctx.inputs[0].data > 0)  # a bool mask keeps the gradient's dtype
 
 
 class Sigmoid(Function):
-    """d sigmoid(a)/da = sigmoid(a) * (1 - sigmoid(a)); forward as exp(-log(1 + exp(-a))) so no input overflows."""
+    """d sigmoid(a)/da = sigmoid(a) * (1 - sigmoid(a)).
+
+    Forward in one exp pass that never overflows: with e = exp(-|a|),
+    sigmoid(a) = 1 / (1 + e) for a >= 0 and e / (1 + e) below, which keeps full
+    relative precision far into the negative tail.
+    """
 
     def forward(ctx, a):
-        return np.exp(-np.logaddexp(0, -a))
+        e = np.exp(-np.abs(a))
+        s = 1 / (1 + e)
+        return np.where(a >= 0, s, e * s)
 
-    def backward(ctx, grad_output):
-        return SigmoidBackward.apply(grad_output, ctx.output)
-
-    def backward_arrays(ctx, grad_output):
-        s = ctx.output_data
-        return grad_output * s * (1 - s)
-
-
-class SigmoidBackward(Function):
-    """g * s * (1 - s) in one op (fused for speed); d/dg = s (1 - s), d/ds = g (1 - 2 s)."""
-
-    op_name = "sigmoid_backward"
-
-    def forward(ctx, g, s):
-        return g * s * (1 - s)
-
-    def backward(ctx, grad_output):
-        g, s = ctx.inputs
-        needs_g, needs_s = ctx.needs_input_grad
-        return (grad_output * (s * (1 - s)) if needs_g else None), (grad_output * g * (1 - 2 * s) if needs_s else None)
+    def vjp(ctx, xp, g, out, a):
+        return g * out * (1 - out)
 
 
 class Tanh(Function):
@@ -198,26 +169,8 @@ class Tanh(Function):
     def forward(ctx, a):
         return np.tanh(a)
 
-    def backward(ctx, grad_output):
-        return TanhBackward.apply(grad_output, ctx.output)
-
-    def backward_arrays(ctx, grad_output):
-        y = ctx.output_data
-        return grad_output * (1 - y * y)
-
-
-class TanhBackward(Function):
-    """g * (1 - y^2) in one op (fused for speed); d/dg = 1 - y^2, d/dy = -2 g y."""
-
-    op_name = "tanh_backward"
-
-    def forward(ctx, g, y):
-        return g * (1 - y * y)
-
-    def backward(ctx, grad_output):
-        g, y = ctx.inputs
-        needs_g, needs_y = ctx.needs_input_grad
-        return (grad_output * (1 - y * y) if needs_g else None), (grad_output * g * y * -2 if needs_y else None)
+    def vjp(ctx, xp, g, out, a):
+        return g * (1 - out * out)
 
 
 class Softplus(Function):
@@ -226,8 +179,8 @@ class Softplus(Function):
     def forward(ctx, a):
         return np.logaddexp(0, a)
 
-    def backward(ctx, grad_output):
-        return grad_output * ctx.inputs[0].sigmoid()
+    def vjp(ctx, xp, g, out, a):
+        return g * xp.apply(Sigmoid, a)
 
 
 class Maximum(Function):
@@ -236,10 +189,10 @@ class Maximum(Function):
     def forward(ctx, a, b):
         return np.maximum(a, b)
 
-    def backward(ctx, grad_output):
-        a, b = ctx.inputs
-        share = _tie_share(a.data > b.data, a.data == b.data, grad_output.dtype)
-        return grad_output * _constant(share), grad_output * _constant(1 - share)
+    def vjp(ctx, xp, g, out, a, b):
+        first, second = ctx.inputs[0].data, ctx.inputs[1].data
+        share = _tie_share(first > second, first == second, g.dtype)
+        return g * share, g * (1 - share)
 
 
 class Minimum(Function):
@@ -248,10 +201,10 @@ class Minimum(Function):
     def forward(ctx, a, b):
         return np.minimum(a, b)
 
-    def backward(ctx, grad_output):
-        a, b = ctx.inputs
-        share = _tie_share(a.data < b.data, a.data == b.data, grad_output.dtype)
-        return grad_output * _constant(share), grad_output * _constant(1 - share)
+    def vjp(ctx, xp, g, out, a, b):
+        first, second = ctx.inputs[0].data, ctx.inputs[1].data
+        share = _tie_share(first < second, first == second, g.dtype)
+        return g * share, g * (1 - share)
 
 
 def _tie_share(wins: np.ndarray, ties: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -265,42 +218,40 @@ class Clip(Function):
         ctx.low, ctx.high = low, high
         return np.clip(a, low, high)
 
-    def backward(ctx, grad_output):
+    def vjp(ctx, xp, g, out, a):
         data = ctx.inputs[0].data
         inside = np.ones(data.shape, dtype=bool)
         if ctx.low is not None:
             inside &= data >= ctx.low
         if ctx.high is not None:
             inside &= data <= ctx.high
-        return grad_output * _constant(inside.astype(data.dtype))
+        return g * inside
 
 
 class Where(Function):
     """d where(c, a, b)/da = 1 where c else 0; /db = 0 where c else 1.
 
     The unselected branch gets an exact zero (selected, not multiplied), so a
-    NaN or inf gradient on one side never leaks into the other.
+    NaN or inf gradient on one side never leaks into the other.  The condition
+    may broadcast the output beyond a and b; the walk unbroadcasts.
     """
 
     def forward(ctx, a, b, condition=None):
         ctx.condition = condition
         return np.where(condition, a, b)
 
-    def backward(ctx, grad_output):
-        condition = ctx.condition
+    def vjp(ctx, xp, g, out, a, b):
         needs_a, needs_b = ctx.needs_input_grad
-        zero = _constant(np.zeros((), dtype=grad_output.dtype))
-        grad_a = Where.apply(grad_output, zero, condition=condition) if needs_a else None
-        grad_b = Where.apply(zero, grad_output, condition=condition) if needs_b else None
-        # The condition may broadcast the output beyond a and b; unbroadcast handles it.
-        return grad_a, grad_b
+        zero = np.zeros((), dtype=g.dtype)
+        return (xp.where(ctx.condition, g, zero) if needs_a else None), \
+            (xp.where(ctx.condition, zero, g) if needs_b else None)
 
 
 class Cast(Function):
-    """d cast(a)/da = 1, with the gradient cast back to a's dtype."""
+    """d cast(a)/da = 1: the gradient passes unchanged, and the walk casts it back to a's dtype."""
 
     def forward(ctx, a, dtype=None):
         return a.astype(dtype)
 
-    def backward(ctx, grad_output):
-        return grad_output.cast(ctx.inputs[0].dtype)
+    def vjp(ctx, xp, g, out, a):
+        return g

@@ -7,33 +7,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import autograd
 from ..autograd import Function
 
-
-def _weights(g, reduction: str, batch: int):
-    """How much each row's (softmax - onehot) counts: g_i, g or g / N, as a Tensor broadcasting over classes."""
-    if reduction == "none":
-        return g.reshape(batch, 1)
-    return g * (1.0 / batch) if reduction == "mean" else g
-
-
-def _softmax_minus_onehot(g, probabilities, target, reduction: str):
-    """The arrays w_i (p_i - onehot(y_i)): the loss's gradient with respect to the logits."""
-    batch = probabilities.shape[0]
-    rows = np.arange(batch)
-    if reduction == "none":
-        delta = probabilities * g[:, None]
-        delta[rows, target] -= g
-    else:
-        scale = g / batch if reduction == "mean" else g
-        delta = probabilities * scale
-        delta[rows, target] -= scale
-    return delta
+__all__ = ["CrossEntropy"]
 
 
 class CrossEntropy(Function):
-    """Softmax cross-entropy of logits (N, C) against integer targets (N,); d/dz = (softmax(z) - onehot(y)) * g."""
+    """Softmax cross-entropy of logits (N, C) against integer targets (N,); d/dz = (softmax(z) - onehot(y)) * g.
+
+    g is weighted per row as the reduction says: g_i ("none"), g ("sum") or g / N ("mean").
+    """
 
     op_name = "cross_entropy"
 
@@ -50,41 +33,10 @@ class CrossEntropy(Function):
         total = np.add.reduce(losses)
         return np.asarray(total / batch if reduction == "mean" else total, dtype=logits.dtype)
 
-    def backward_arrays(ctx, grad_output):
-        return (_softmax_minus_onehot(grad_output, ctx.probabilities, ctx.target, ctx.reduction),)
-
-    def backward(ctx, grad_output):
-        return (CrossEntropyBackward.apply(grad_output, ctx.inputs[0], target=ctx.target, reduction=ctx.reduction,
-                                           probabilities=ctx.probabilities),)
-
-
-class CrossEntropyBackward(Function):
-    """w_i (softmax(z_i) - onehot(y_i)), w from g and the reduction.
-
-    d/dz_i = w_i (p_i * u_i - p_i sum(p_i * u_i)) (the softmax Jacobian), d/dg = sum(u * (p - onehot)) scaled as w.
-    """
-
-    op_name = "cross_entropy_backward"
-
-    def forward(ctx, g, logits, target=None, reduction="mean", probabilities=None):
-        ctx.target, ctx.reduction = target, reduction
-        return _softmax_minus_onehot(g, probabilities, target, reduction)
-
-    def backward(ctx, grad_output):
-        g, logits = ctx.inputs
-        needs_g, needs_logits = ctx.needs_input_grad
-        batch, classes = logits.shape
-        probabilities = logits.softmax(axis=1)
-        grad_g = grad_logits = None
-        if needs_g:
-            onehot = np.zeros((batch, classes), dtype=logits.dtype)
-            onehot[np.arange(batch), ctx.target] = 1
-            per_row = (grad_output * (probabilities - autograd._make_tensor(onehot, None, False))).sum(axis=1)
-            if ctx.reduction == "none":
-                grad_g = per_row
-            else:
-                grad_g = per_row.sum() * (1.0 / batch) if ctx.reduction == "mean" else per_row.sum()
-        if needs_logits:
-            weighted = probabilities * grad_output
-            grad_logits = _weights(g, ctx.reduction, batch) * (weighted - probabilities * weighted.sum(axis=1, keepdim=True))
-        return grad_g, grad_logits
+    def vjp(ctx, xp, g, out, logits):
+        batch = logits.shape[0]
+        probabilities = xp.softmax(logits, 1, cached=ctx.probabilities)
+        onehot = np.zeros(logits.shape, dtype=ctx.probabilities.dtype)
+        onehot[np.arange(batch), ctx.target] = 1
+        weight = g.reshape(batch, 1) if ctx.reduction == "none" else g * (1.0 / batch) if ctx.reduction == "mean" else g
+        return (probabilities - onehot) * weight

@@ -5,6 +5,8 @@ import numpy as np
 
 from ..autograd import Function
 
+__all__ = ["Linear", "MatMul"]
+
 
 class MatMul(Function):
     """d(A @ B)/dA = G @ B^T, d(A @ B)/dB = A^T @ G.
@@ -26,27 +28,23 @@ class MatMul(Function):
             )
         return np.matmul(a, b)
 
-    def backward(ctx, grad_output):
-        a, b = ctx.inputs
+    def vjp(ctx, xp, g, out, a, b):
         needs_a, needs_b = ctx.needs_input_grad
         if a.ndim == 1 and b.ndim == 1:  # a dot product: d(a.b)/da = b, d(a.b)/db = a
-            return (grad_output * b if needs_a else None), (grad_output * a if needs_b else None)
-        grad = grad_output
+            return (g * b if needs_a else None), (g * a if needs_b else None)
         if a.ndim == 1:
-            grad = grad.unsqueeze(-2)
+            g = xp.unsqueeze(g, -2)
         if b.ndim == 1:
-            grad = grad.unsqueeze(-1)
+            g = xp.unsqueeze(g, -1)
         grad_a = grad_b = None
         if needs_a:
-            b_matrix = b.unsqueeze(-1) if b.ndim == 1 else b
-            grad_a = grad @ b_matrix.transpose(-1, -2)
+            grad_a = g @ xp.swapaxes(xp.unsqueeze(b, -1) if b.ndim == 1 else b, -1, -2)
             if a.ndim == 1:
-                grad_a = grad_a.squeeze(-2)
+                grad_a = xp.squeeze(grad_a, -2)
         if needs_b:
-            a_matrix = a.unsqueeze(0) if a.ndim == 1 else a
-            grad_b = a_matrix.transpose(-1, -2) @ grad
+            grad_b = xp.swapaxes(xp.unsqueeze(a, 0) if a.ndim == 1 else a, -1, -2) @ g
             if b.ndim == 1:
-                grad_b = grad_b.squeeze(-1)
+                grad_b = xp.squeeze(grad_b, -1)
         return grad_a, grad_b
 
 
@@ -63,25 +61,11 @@ class Linear(Function):
             out += bias  # a fresh array: adding in place saves one allocation
         return out
 
-    def backward(ctx, grad_output):
-        x, weight = ctx.inputs[0], ctx.inputs[1]
+    def vjp(ctx, xp, g, out, x, weight, bias=None):
         needs = ctx.needs_input_grad
-        grad_x = grad_output @ weight if needs[0] else None
-        grad_weight = grad_bias = None
-        if needs[1]:
-            rows = grad_output if grad_output.ndim == 2 else grad_output.reshape(-1, grad_output.shape[-1])
-            columns = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
-            grad_weight = rows.T @ columns
-        if len(needs) == 3 and needs[2]:
-            grad_bias = grad_output.sum(axis=tuple(range(grad_output.ndim - 1)))
-        return (grad_x, grad_weight) if len(needs) == 2 else (grad_x, grad_weight, grad_bias)
-
-    def backward_arrays(ctx, grad_output):
-        x, weight = ctx.inputs[0].data, ctx.inputs[1].data
-        needs = ctx.needs_input_grad
-        grad_x = grad_output @ weight if needs[0] else None
-        rows = grad_output.reshape(-1, grad_output.shape[-1])
-        grad_weight = rows.T @ x.reshape(-1, x.shape[-1]) if needs[1] else None
+        grad_x = g @ weight if needs[0] else None
+        rows = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
+        grad_weight = rows.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if needs[1] else None
         if len(needs) == 2:
             return grad_x, grad_weight
-        return grad_x, grad_weight, (np.add.reduce(rows, axis=0) if needs[2] else None)
+        return grad_x, grad_weight, (xp.sum(rows, 0) if needs[2] else None)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..autograd import Function, unbroadcast
+from ..autograd import Function
+
+__all__ = ["Cat", "Expand", "GetItem", "Pad", "Permute", "Reshape", "ScatterAdd", "broadcast_view", "is_basic_index"]
 
 
 class Reshape(Function):
@@ -12,8 +14,8 @@ class Reshape(Function):
     def forward(ctx, a, shape=()):
         return a.reshape(shape)
 
-    def backward(ctx, grad_output):
-        return grad_output.reshape(ctx.inputs[0].shape)
+    def vjp(ctx, xp, g, out, a):
+        return g.reshape(ctx.inputs[0].shape)
 
 
 class Permute(Function):
@@ -23,8 +25,8 @@ class Permute(Function):
         ctx.order = order
         return np.transpose(a, order)
 
-    def backward(ctx, grad_output):
-        return grad_output.permute(*np.argsort(ctx.order).tolist())
+    def vjp(ctx, xp, g, out, a):
+        return xp.permute(g, tuple(np.argsort(ctx.order).tolist()))
 
 
 def broadcast_view(array: np.ndarray, shape: tuple) -> np.ndarray:
@@ -46,13 +48,16 @@ def broadcast_view(array: np.ndarray, shape: tuple) -> np.ndarray:
 
 
 class Expand(Function):
-    """d broadcast_to(a, S)/da: each output element came from one input element, so sum over the broadcast axes."""
+    """d broadcast_to(a, S)/da: each output element came from one input element, so sum over the broadcast axes.
+
+    The rule returns g as it is: summing it back to a's shape is the walk's `unbroadcast`.
+    """
 
     def forward(ctx, a, shape=()):
         return broadcast_view(a, shape)
 
-    def backward(ctx, grad_output):
-        return unbroadcast(grad_output, ctx.inputs[0].shape)
+    def vjp(ctx, xp, g, out, a):
+        return g
 
 
 class Pad(Function):
@@ -62,9 +67,8 @@ class Pad(Function):
         ctx.pad_width = pad_width
         return np.pad(a, pad_width, mode="constant", constant_values=value)
 
-    def backward(ctx, grad_output):
-        index = tuple(slice(before, before + size) for (before, _), size in zip(ctx.pad_width, ctx.inputs[0].shape))
-        return grad_output[index]
+    def vjp(ctx, xp, g, out, a):
+        return g[tuple(slice(before, before + size) for (before, _), size in zip(ctx.pad_width, ctx.inputs[0].shape))]
 
 
 def is_basic_index(index: tuple) -> bool:
@@ -82,8 +86,8 @@ class GetItem(Function):
         ctx.index = index
         return a[index]
 
-    def backward(ctx, grad_output):
-        return ScatterAdd.apply(grad_output, shape=ctx.inputs[0].shape, index=ctx.index)
+    def vjp(ctx, xp, g, out, a):
+        return xp.apply(ScatterAdd, g, shape=ctx.inputs[0].shape, index=ctx.index)
 
 
 class ScatterAdd(Function):
@@ -100,8 +104,8 @@ class ScatterAdd(Function):
             np.add.at(out, index, g)
         return out
 
-    def backward(ctx, grad_output):
-        return grad_output[ctx.index]
+    def vjp(ctx, xp, g, out, a):
+        return g[ctx.index]
 
 
 class Cat(Function):
@@ -111,12 +115,12 @@ class Cat(Function):
         ctx.axis = axis
         return np.concatenate(arrays, axis=axis)
 
-    def backward(ctx, grad_output):
+    def vjp(ctx, xp, g, out, *arrays):
         grads = []
         start = 0
         lead = (slice(None),) * ctx.axis
         for tensor, needed in zip(ctx.inputs, ctx.needs_input_grad):
             stop = start + tensor.shape[ctx.axis]
-            grads.append(grad_output[lead + (slice(start, stop),)] if needed else None)
+            grads.append(g[lead + (slice(start, stop),)] if needed else None)
             start = stop
         return tuple(grads)

@@ -6,6 +6,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from ..autograd import Function
 
+__all__ = ["Fold", "Windows"]
+
 
 class Windows(Function):
     """(N, C, H, W) -> (N, C, OH, OW, KH, KW) patches; d/da sums each patch gradient back where the patch was read (`Fold`)."""
@@ -15,8 +17,8 @@ class Windows(Function):
         view = sliding_window_view(a, kernel, axis=(2, 3))
         return view[:, :, :: stride[0], :: stride[1]]
 
-    def backward(ctx, grad_output):
-        return Fold.apply(grad_output, shape=ctx.inputs[0].shape, kernel=ctx.kernel, stride=ctx.stride)
+    def vjp(ctx, xp, g, out, a):
+        return xp.apply(Fold, g, shape=ctx.inputs[0].shape, kernel=ctx.kernel, stride=ctx.stride)
 
 
 class Fold(Function):
@@ -32,5 +34,5 @@ class Fold(Function):
                 out[:, :, i: i + stride_h * out_h: stride_h, j: j + stride_w * out_w: stride_w] += g[:, :, :, :, i, j]
         return out
 
-    def backward(ctx, grad_output):
-        return Windows.apply(grad_output, kernel=ctx.kernel, stride=ctx.stride)
+    def vjp(ctx, xp, g, out, a):
+        return xp.apply(Windows, g, kernel=ctx.kernel, stride=ctx.stride)

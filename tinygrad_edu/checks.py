@@ -1,0 +1,108 @@
+"""Argument checks: what every public op validates before any NumPy call, with errors that name the values.
+
+Shared by the Tensor methods (``tensor.py``, ``composite.py``) and the reduction
+primitives; nothing here knows the Tensor class or the graph.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence, Union
+
+import numpy as np
+
+Axis = Union[None, int, Sequence[int]]
+
+__all__ = [
+    "Axis", "AxisError", "index_arg", "kept_shape", "normalize_axes", "pair", "reshape_target", "shape_arg"]
+
+
+class AxisError(IndexError, ValueError):
+    """An axis out of range for the tensor (both an IndexError and a ValueError, like NumPy's)."""
+
+
+def normalize_axes(axis, ndim: int, op: str):
+    """``axis`` (None, an int or a tuple of ints, negatives from the end) as a sorted tuple, validated."""
+    if axis is None:
+        return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:  # the common cases, checked cheaply
+        return (axis % ndim,)
+    if type(axis) is tuple and all(type(item) is int and 0 <= item < ndim for item in axis) \
+            and list(axis) == sorted(set(axis)):
+        return axis
+    items = (axis,) if isinstance(axis, (int, np.integer)) else axis
+    try:
+        items = tuple(items)
+    except TypeError:
+        raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}") from None
+    axes = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
+            raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
+        if not -ndim <= item < max(ndim, 1) or (ndim == 0 and item not in (0, -1)):
+            raise AxisError(
+                f"{op}: axis {item} is out of range for a tensor with {ndim} dimension"
+                f"{'s' if ndim != 1 else ''} (valid: {-ndim} to {ndim - 1})"
+            )
+        axes.append(int(item) % ndim if ndim else 0)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
+    return tuple(sorted(axes)) if ndim else ()
+
+
+def kept_shape(shape: tuple, axes: tuple) -> tuple:
+    """The shape of a reduction with keepdim=True."""
+    return tuple(1 if i in axes else size for i, size in enumerate(shape))
+
+
+def shape_arg(shape: tuple, op: str) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for size in shape:
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+            raise ValueError(f"{op}: shape must be non-negative ints, got {shape}")
+    return tuple(int(size) for size in shape)
+
+
+def reshape_target(shape: tuple, current: tuple) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for size in shape:
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < -1:
+            raise ValueError(f"reshape: sizes must be ints >= 0 (one -1 allowed), got {shape}")
+    shape = tuple(int(size) for size in shape)
+    count = math.prod(current)
+    if shape.count(-1) > 1:
+        raise ValueError(f"reshape: only one -1 is allowed, got {shape}")
+    if -1 in shape:
+        known = math.prod(size for size in shape if size != -1)
+        if known == 0 or count % known:
+            raise ValueError(f"reshape: cannot reshape shape {current} ({count} elements) into {shape}")
+        shape = tuple(count // known if size == -1 else size for size in shape)
+    if math.prod(shape) != count:
+        raise ValueError(
+            f"reshape: cannot reshape shape {current} ({count} elements) into {shape} ({math.prod(shape)} elements)"
+        )
+    return shape
+
+
+def index_arg(index: Any) -> Any:
+    items = index if isinstance(index, tuple) else (index,)
+    converted = []
+    for item in items:
+        if hasattr(item, "_graph_ops"):  # a Tensor of indices
+            item = item.data
+        elif isinstance(item, list):
+            item = np.asarray(item)
+        if isinstance(item, np.ndarray) and item.dtype.kind not in "biu":
+            raise IndexError(f"indices must be integers or booleans, got an array of dtype {item.dtype}")
+        if isinstance(item, float):
+            raise IndexError(f"indices must be integers, got {item!r}")
+        converted.append(item)
+    return tuple(converted)
+
+
+def pair(value: Any, name: str, minimum: int) -> tuple:
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum for v in pair):
+        raise ValueError(f"{name} must be an int >= {minimum} or a pair of them, got {value!r}")
+    return (int(pair[0]), int(pair[1]))
