@@ -25,7 +25,6 @@ import numpy as np
 
 from tinygrad_edu import nn
 from tinygrad_edu.autograd import no_grad
-from tinygrad_edu.models._layers import Embedding, LayerNorm
 from tinygrad_edu.random import get_generator
 from tinygrad_edu.tensor import Tensor
 
@@ -71,9 +70,9 @@ class Block(nn.Module):
 
     def __init__(self, n_embd: int, n_head: int, block_size: int) -> None:
         super().__init__()
-        self.ln1 = LayerNorm(n_embd)
+        self.ln1 = nn.LayerNorm(n_embd)
         self.attn = CausalSelfAttention(n_embd, n_head, block_size)
-        self.ln2 = LayerNorm(n_embd)
+        self.ln2 = nn.LayerNorm(n_embd)
         self.mlp = nn.Sequential(nn.Linear(n_embd, 4 * n_embd), nn.ReLU(), nn.Linear(4 * n_embd, n_embd))
 
     def forward(self, x: Tensor) -> Tensor:
@@ -88,10 +87,10 @@ class GPT(nn.Module):
     def __init__(self, vocab_size: int, block_size: int, n_embd: int = 64, n_head: int = 4, n_layer: int = 3) -> None:
         super().__init__()
         self.block_size = block_size
-        self.token_embedding = Embedding(vocab_size, n_embd)
-        self.position_embedding = Embedding(block_size, n_embd)
+        self.token_embedding = nn.Embedding(vocab_size, n_embd)
+        self.position_embedding = nn.Embedding(block_size, n_embd)
         self.blocks = nn.Sequential(*[Block(n_embd, n_head, block_size) for _ in range(n_layer)])
-        self.ln_f = LayerNorm(n_embd)
+        self.ln_f = nn.LayerNorm(n_embd)
         self.lm_head = nn.Linear(n_embd, vocab_size)
 
     def forward(self, idx: Any) -> Tensor:

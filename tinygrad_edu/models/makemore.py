@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import nn
-from tinygrad_edu.models._layers import Embedding
 from tinygrad_edu.tensor import Tensor
 
 
@@ -28,7 +27,7 @@ class CharMLP(nn.Module):
     def __init__(self, vocab_size: int = 27, block_size: int = 3, n_embd: int = 10, n_hidden: int = 200) -> None:
         super().__init__()
         self.block_size = block_size
-        self.embedding = Embedding(vocab_size, n_embd)
+        self.embedding = nn.Embedding(vocab_size, n_embd)
         self.hidden = nn.Linear(block_size * n_embd, n_hidden)
         self.output = nn.Linear(n_hidden, vocab_size)
 
