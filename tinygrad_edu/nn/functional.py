@@ -133,7 +133,8 @@ def _clenshaw(t: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
 
 def _erf_array(x: np.ndarray) -> np.ndarray:
     """The error function 2/sqrt(pi) * integral_0^x exp(-t^2) dt of an array (float64 inside, ~2e-15 accurate)."""
-    values = np.asarray(x, dtype=np.float64)
+    shape = np.shape(x)
+    values = np.asarray(x, dtype=np.float64).reshape(-1)  # 1-D, so masked assignment works for 0-d input too
     magnitude = np.abs(values)
     result = np.sign(values)  # |x| >= 6 (and NaN stays NaN)
     small = magnitude < 1.0
@@ -146,7 +147,7 @@ def _erf_array(x: np.ndarray) -> np.ndarray:
             inside = magnitude[piece]
             erfc = np.exp(-inside * inside) * _clenshaw((2.0 * inside - low - high) / (high - low), coefficients)
             result[piece] = np.copysign(1.0 - erfc, values[piece])
-    return result
+    return result.reshape(shape)
 
 
 class _Erf(Function):

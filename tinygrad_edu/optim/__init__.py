@@ -134,12 +134,16 @@ class Optimizer:
         """A setting shared by every group, read as an attribute (`optimizer.momentum`)."""
         groups = self.__dict__.get("param_groups")
         if groups and name != "params" and name in groups[0]:
-            values = [group.get(name) for group in groups]
-            if all(value == values[0] for value in values):
-                return values[0]
-            raise AttributeError(f"the parameter groups have different {name} {values}; "
-                                 f"read param_groups[i][{name!r}]")
+            return self._shared_setting(name)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _shared_setting(self, name: str) -> Any:
+        values = [group.get(name) for group in self.param_groups]
+        if any(value != values[0] for value in values):
+            # A ValueError, not AttributeError: Python would retry an AttributeError through __getattr__.
+            raise ValueError(f"the {len(values)} parameter groups have different {name} values {values}; "
+                             f"read optimizer.param_groups[i][{name!r}]")
+        return values[0]
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         """Validate (and normalise) one group's settings; subclasses extend it."""
@@ -149,11 +153,7 @@ class Optimizer:
     @property
     def lr(self) -> float:
         """The learning rate, when every group has the same one (else read `param_groups[i]["lr"]`)."""
-        rates = {group["lr"] for group in self.param_groups}
-        if len(rates) != 1:
-            raise AttributeError(f"the {len(self.param_groups)} parameter groups have different learning rates "
-                                 f"{[group['lr'] for group in self.param_groups]}; read param_groups[i]['lr']")
-        return rates.pop()
+        return self._shared_setting("lr")
 
     @lr.setter
     def lr(self, value: float) -> None:
