@@ -11,7 +11,7 @@ loss, a classic bug, so it raises `ValueError` naming both shapes.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -107,11 +107,15 @@ def _scaled_erfc(x: np.ndarray) -> np.ndarray:
     return np.array([math.erfc(v) * math.exp(v * v) for v in x.tolist()])
 
 
-_ERF_SMALL = chebyshev.chebinterpolate(lambda u: _erf_over_x((u + 1.0) / 2.0), _ERF_SMALL_DEGREE)
-_ERF_TAIL = tuple(
-    (low, high, chebyshev.chebinterpolate(
-        lambda u, low=low, high=high: _scaled_erfc(low + (u + 1.0) * (high - low) / 2.0), _ERF_TAIL_DEGREE))
-    for low, high in _ERF_TAIL_PIECES)
+def _interpolate(function: Callable[[np.ndarray], np.ndarray], low: float, high: float, degree: int) -> np.ndarray:
+    """Chebyshev coefficients of `function` on [low, high], interpolated at degree + 1 Chebyshev points."""
+    def on_unit_interval(u: np.ndarray) -> np.ndarray:
+        return function(low + (u + 1.0) * (high - low) / 2.0)
+    return np.asarray(chebyshev.chebinterpolate(on_unit_interval, degree))  # type: ignore[type-var]
+
+
+_ERF_SMALL = _interpolate(_erf_over_x, 0.0, 1.0, _ERF_SMALL_DEGREE)
+_ERF_TAIL = tuple((low, high, _interpolate(_scaled_erfc, low, high, _ERF_TAIL_DEGREE)) for low, high in _ERF_TAIL_PIECES)
 
 
 def _clenshaw(t: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
