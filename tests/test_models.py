@@ -125,3 +125,14 @@ def test_sample_draws_each_index_at_its_probability() -> None:
     counts = np.bincount([sample(probs, generator) for _ in range(20000)], minlength=4)
     assert counts[1] == 0
     np.testing.assert_allclose(counts / counts.sum(), probs, atol=0.015)
+
+
+def test_the_recorded_notebook_configurations_are_the_notebooks_own() -> None:
+    from tinygrad_edu.data import load_names, load_text
+
+    gpt = config(recorded("gpt"), "notebook_")
+    makemore = config(recorded("makemore"), "notebook_")
+    assert gpt["vocab_size"] == len(set(load_text())), "notebook 10's vocabulary: the characters of the shipped text"
+    assert makemore["vocab_size"] == len(set("".join(load_names()))) + 1, "notebook 09's: the letters and '.'"
+    tg.manual_seed(0)
+    assert 0.1e6 <= sum(p.data.size for p in GPT(**gpt).parameters()) <= 0.2e6
