@@ -164,6 +164,18 @@ def test_load_state_dict_with_other_group_sizes_raises_and_changes_nothing():
     assert target.lr == 0.2
 
 
+def test_load_state_dict_accepts_the_older_single_lr_format():
+    param = _param()
+    optimizer = optim.SGD([param], lr=0.1, momentum=0.9)
+    _set_grad(param, [1.0])
+    optimizer.step()
+    older = {"lr": np.array(0.05), "state.0.momentum_buffer": np.array([2.0])}
+    optimizer.load_state_dict(older)
+    assert optimizer.lr == 0.05 and optimizer.state[param]["momentum_buffer"].tolist() == [2.0]
+    with pytest.raises(ValueError, match="invalid learning rate: -1.0"):
+        optimizer.load_state_dict({"lr": np.array(-1.0)})
+
+
 # ----- schedulers ----------------------------------------------------------------------
 def _rates(make, steps=12, lr=1.0):
     optimizer = optim.SGD([_param()], lr=lr)

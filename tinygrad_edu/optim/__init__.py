@@ -224,7 +224,8 @@ class Optimizer:
 
         Every entry is checked first (names, group sizes, parameter indices, shapes,
         complete per-parameter state); on any problem `ValueError` lists them all and
-        the optimizer is unchanged.
+        the optimizer is unchanged. A lone "lr" entry (the format before parameter
+        groups) sets every group's learning rate.
         """
         problems: list[str] = []
         settings: list[dict[str, Any]] = [{} for _ in self.param_groups]
@@ -232,7 +233,10 @@ class Optimizer:
         for name, value in state_dict.items():
             array = np.asarray(value)
             parts = name.split(".")
-            if len(parts) == 3 and parts[0] == "param_groups" and parts[1].isdigit() \
+            if name == "lr":  # written before parameter groups existed: one rate for every group
+                for loaded in settings:
+                    loaded.setdefault("lr", _setting_from_array(array, 0.0))
+            elif len(parts) == 3 and parts[0] == "param_groups" and parts[1].isdigit() \
                     and int(parts[1]) < len(self.param_groups):
                 group_index, key = int(parts[1]), parts[2]
                 if key == "params":
