@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from numpy.polynomial import chebyshev
+from numpy.polynomial import chebyshev, polynomial
 
 from tinygrad_edu.autograd import Function
 from tinygrad_edu.ops import loss as ops_loss
@@ -85,13 +85,15 @@ def softplus(x: Any) -> Tensor:
 
 # ----- erf, for the exact GELU ------------------------------------------------------
 # NumPy has no erf and `math.erf` one element at a time costs ~0.25 us per element
-# (15 ms for a GPT's 65k activations). So erf is evaluated as Chebyshev series that are
-# interpolated, once at import, from `math.erf`/`math.erfc` at Chebyshev points:
-#   |x| < 1:       erf(x)  = x * P(x^2)            (P smooth on [0, 1])
-#   1 <= |x| < 6:  erfc(x) = exp(-x^2) * Q_k(x)    (Q_k = erfc(x) e^(x^2), smooth and slowly varying)
-#   |x| >= 6:      erf(x)  = sign(x)               (erfc(6) < 2.2e-17, below half an ulp of 1)
+# (15 ms for a GPT's 65k activations). So erf is evaluated as polynomials fitted, once at
+# import, by interpolating `math.erf`/`math.erfc` at Chebyshev points (well conditioned),
+# then rewritten in powers of the local variable so that each term costs one in-place
+# multiply and one add (Horner):
+#   |x| < 1:       erf(x)  = x * P(x^2)                 (P smooth on [0, 1])
+#   1 <= |x| < 6:  erfc(x) = exp(-x^2) * Q_k(x - m_k)   (Q_k = erfc(x) e^(x^2) around the piece's middle m_k)
+#   |x| >= 6:      erf(x)  = sign(x)                    (erfc(6) < 2.2e-17, below half an ulp of 1)
 # Worst error against math.erf over [-7, 7]: about 2e-15 (tests/test_functional_lm.py checks it).
-_ERF_SMALL_DEGREE, _ERF_TAIL_DEGREE = 12, 20
+_ERF_SMALL_DEGREE, _ERF_TAIL_DEGREE = 12, 16
 _ERF_TAIL_PIECES = ((1.0, 2.0), (2.0, 3.0), (3.0, 4.0), (4.0, 6.0))
 
 
@@ -107,32 +109,30 @@ def _scaled_erfc(x: np.ndarray) -> np.ndarray:
     return np.array([math.erfc(v) * math.exp(v * v) for v in x.tolist()])
 
 
-def _interpolate(function: Callable[[np.ndarray], np.ndarray], low: float, high: float, degree: int) -> np.ndarray:
-    """Chebyshev coefficients of `function` on [low, high], interpolated at degree + 1 Chebyshev points."""
+def _fit(function: Callable[[np.ndarray], np.ndarray], low: float, high: float, degree: int,
+         origin: float) -> np.ndarray:
+    """Power-series coefficients (in x - origin) of the Chebyshev interpolant of `function` on [low, high]."""
     def on_unit_interval(u: np.ndarray) -> np.ndarray:
         return function(low + (u + 1.0) * (high - low) / 2.0)
-    return np.asarray(chebyshev.chebinterpolate(on_unit_interval, degree))  # type: ignore[type-var]
+    coefficients = np.asarray(chebyshev.chebinterpolate(on_unit_interval, degree), dtype=np.float64)  # type: ignore[type-var]
+    series = chebyshev.Chebyshev(coefficients, domain=[low, high])
+    # domain -> window is the map x -> x - origin, so the coefficients are those of powers of (x - origin).
+    local = series.convert(kind=polynomial.Polynomial, domain=[low, high], window=[low - origin, high - origin])
+    return np.asarray(local.coef)
 
 
-_ERF_SMALL = _interpolate(_erf_over_x, 0.0, 1.0, _ERF_SMALL_DEGREE)
-_ERF_TAIL = tuple((low, high, _interpolate(_scaled_erfc, low, high, _ERF_TAIL_DEGREE)) for low, high in _ERF_TAIL_PIECES)
+_ERF_SMALL = _fit(_erf_over_x, 0.0, 1.0, _ERF_SMALL_DEGREE, origin=0.0)
+_ERF_TAIL = tuple((low, high, (low + high) / 2, _fit(_scaled_erfc, low, high, _ERF_TAIL_DEGREE, (low + high) / 2))
+                  for low, high in _ERF_TAIL_PIECES)
 
 
-def _clenshaw(t: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
-    """sum_k c_k T_k(t) by Clenshaw's recurrence, in place (numpy's chebval allocates per term)."""
-    two_t = t + t
-    later = np.zeros_like(t)
-    current = np.full_like(t, coefficients[-1])
-    scratch = np.empty_like(t)
-    for coefficient in coefficients[-2:0:-1]:
-        np.multiply(two_t, current, out=scratch)   # b_k = c_k + 2t b_(k+1) - b_(k+2)
-        scratch -= later
-        scratch += coefficient
-        later, current, scratch = current, scratch, later
-    np.multiply(t, current, out=scratch)
-    scratch -= later
-    scratch += coefficients[0]
-    return scratch
+def _horner(t: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
+    """sum_k c_k t^k, in place (two array operations per term)."""
+    total = np.full_like(t, coefficients[-1])
+    for coefficient in coefficients[-2::-1]:
+        total *= t
+        total += coefficient
+    return total
 
 
 def _erf_array(x: np.ndarray) -> np.ndarray:
@@ -144,12 +144,12 @@ def _erf_array(x: np.ndarray) -> np.ndarray:
     small = magnitude < 1.0
     if small.any():
         inside = values[small]
-        result[small] = inside * _clenshaw(2.0 * inside * inside - 1.0, _ERF_SMALL)
-    for low, high, coefficients in _ERF_TAIL:
+        result[small] = inside * _horner(inside * inside, _ERF_SMALL)
+    for low, high, middle, coefficients in _ERF_TAIL:
         piece = (magnitude >= low) & (magnitude < high)
         if piece.any():
             inside = magnitude[piece]
-            erfc = np.exp(-inside * inside) * _clenshaw((2.0 * inside - low - high) / (high - low), coefficients)
+            erfc = np.exp(-inside * inside) * _horner(inside - middle, coefficients)
             result[piece] = np.copysign(1.0 - erfc, values[piece])
     return result.reshape(shape)
 
