@@ -94,9 +94,9 @@ def test_layer_norm_with_weight_and_bias_matches_formula():
     np.testing.assert_allclose(F.layer_norm(_t(x), 4, _t(weight), _t(bias)).data, expected, rtol=1e-13)
 
 
-@given(arrays((3, 4), elements=FLOATS), arrays((4,), elements=FLOATS), arrays((4,), elements=FLOATS))
+@given(arrays((2, 3), elements=FLOATS), arrays((3,), elements=FLOATS), arrays((3,), elements=FLOATS))
 def test_layer_norm_first_and_second_derivatives(x, weight, bias):
-    function = lambda x, w, b: F.layer_norm(x, (4,), w, b, eps=0.1)  # noqa: E731
+    function = lambda x, w, b: F.layer_norm(x, (3,), w, b, eps=0.1)  # noqa: E731
     assert gradcheck(function, [_t(x), _t(weight), _t(bias)])
     assert gradgradcheck(function, [_t(x), _t(weight), _t(bias)])
 

@@ -71,6 +71,14 @@ def test_bad_groups_raise(groups, error, message):
         optim.SGD(groups(_param()), lr=0.1)
 
 
+def test_non_leaf_tensors_are_rejected_as_in_pytorch():
+    leaf = _param()
+    with pytest.raises(ValueError, match=r"parameter group 0: can't optimize a non-leaf Tensor \(item 1"):
+        optim.Adam([{"params": [leaf, leaf * 2]}])
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        optim.SGD([leaf * 2], lr=0.1)
+
+
 def test_adam_group_betas_are_checked():
     with pytest.raises(ValueError, match="parameter group 1: invalid beta parameter at index 0"):
         optim.Adam([{"params": [_param()]}, {"params": [_param()], "betas": (1.5, 0.9)}])

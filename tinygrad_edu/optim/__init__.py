@@ -56,6 +56,9 @@ def _check_params(params: Any, where: str) -> list[Tensor]:
         if not np.issubdtype(param.data.dtype, np.floating):
             raise TypeError(f"{where}optimizer params must be floating point, "
                             f"but item {index} has dtype {param.data.dtype}")
+        if not param.is_leaf:
+            raise ValueError(f"{where}can't optimize a non-leaf Tensor (item {index} was computed by an op); "
+                             "optimize the leaf it came from, or pass tensor.detach().requires_grad_()")
         if id(param) not in seen:  # a parameter listed twice is updated once
             seen.add(id(param))
             checked.append(param)
