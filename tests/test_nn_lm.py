@@ -42,7 +42,7 @@ def test_repr_is_pytorchs_for_the_new_layers():
     assert lines[4:10] == [
         "  (emb): Embedding(5, 3)",
         "  (ln): LayerNorm((3,), eps=1e-05, elementwise_affine=True, bias=True)",
-        "  (bn): BatchNorm2d(4, eps=1e-05, momentum=0.1)",
+        "  (bn): BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)",
         "  (g): GELU(approximate='none')",
         "  (g2): GELU(approximate='tanh')",
         "  (si): SiLU()",

@@ -236,7 +236,8 @@ class BatchNorm1d(Module):
         self.running_var.data[...] = (1.0 - factor) * self.running_var.data + factor * unbiased_var
 
     def extra_repr(self) -> str:
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.weight is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class Dropout(Module):
