@@ -47,6 +47,9 @@ class TinygradLib:
     def indices(self, array: np.ndarray) -> Any:
         return self._tensor_class(np.asarray(array, dtype=np.int64), dtype=np.int64)
 
+    def leaf(self, array: np.ndarray) -> Any:
+        return self._tensor_class(np.asarray(array, dtype=np.float64), requires_grad=True)
+
     def numpy(self, tensor: Any) -> np.ndarray:
         return np.array(tensor.data, copy=True)
 
@@ -78,6 +81,9 @@ class TorchLib:
 
     def indices(self, array: np.ndarray) -> Any:
         return self.torch.tensor(np.asarray(array, dtype=np.int64))
+
+    def leaf(self, array: np.ndarray) -> Any:
+        return self.torch.tensor(np.asarray(array, dtype=np.float64), requires_grad=True)
 
     def numpy(self, tensor: Any) -> np.ndarray:
         return tensor.detach().numpy().copy()
@@ -421,7 +427,40 @@ def _make_schedule_case(name: str) -> Callable[[Any, Data], dict[str, np.ndarray
     return case
 
 
+def case_functions(lib: Any, data: Data) -> dict[str, np.ndarray]:
+    """The functions themselves, value and gradient, over wide ranges (no training)."""
+    results: dict[str, np.ndarray] = {}
+    grid = data("grid", lambda: np.linspace(-9.0, 9.0, 721))
+    weights = data("weights", lambda: np.random.default_rng(6).normal(size=721))
+    functions = {"gelu": lambda x: lib.F.gelu(x), "gelu_tanh": lambda x: lib.F.gelu(x, approximate="tanh"),
+                 "silu": lambda x: lib.F.silu(x)}
+    for name, function in functions.items():
+        x = lib.leaf(grid)
+        out = function(x)
+        (out * lib.tensor(weights)).sum().backward()
+        results[f"{name}/value"], results[f"{name}/grad"] = lib.numpy(out), lib.numpy(x.grad)
+    rng = np.random.default_rng(7)
+    x = lib.leaf(data("norm_input", lambda: rng.normal(2.0, 3.0, size=(4, 3, 5))))
+    weight, bias = lib.leaf(data("norm_weight", lambda: rng.normal(size=(3, 5)))), lib.leaf(
+        data("norm_bias", lambda: rng.normal(size=(3, 5))))
+    out = lib.F.layer_norm(x, (3, 5), weight, bias, eps=1e-3)
+    (out * out * lib.tensor(np.arange(15.0).reshape(1, 3, 5) / 15)).sum().backward()
+    for name, tensor in (("value", out), ("grad_input", x.grad), ("grad_weight", weight.grad),
+                         ("grad_bias", bias.grad)):
+        results[f"layer_norm/{name}"] = lib.numpy(tensor)
+    indices = data("indices", lambda: rng.integers(0, 6, size=(3, 4)))
+    table = lib.leaf(data("table", lambda: rng.normal(size=(6, 2))))
+    looked_up = lib.F.embedding(lib.indices(indices), table)
+    (looked_up * looked_up).sum().backward()
+    results["embedding/value"], results["embedding/grad"] = lib.numpy(looked_up), lib.numpy(table.grad)
+    results["one_hot/value"] = lib.numpy(lib.F.one_hot(lib.indices(indices), 7))
+    results["one_hot/inferred"] = lib.numpy(lib.F.one_hot(lib.indices(indices)))
+    results["losses"] = np.array([0.0])  # no training here; kept so every case has the same keys
+    return results
+
+
 CASES: dict[str, Callable[[Any, Data], dict[str, np.ndarray]]] = {
+    "functions": case_functions,
     "char_mlp_sgd": case_char_mlp_sgd,
     "char_mlp_clip": case_char_mlp_clip,
     "char_mlp_clip_inf": case_char_mlp_clip_inf,
