@@ -179,7 +179,9 @@ def _reference_cross_entropy(logits, target, ignore_index=-100, smoothing=0.0, r
     safe = np.where(keep, target, 0)
     losses = -(1 - smoothing) * log_probs[np.arange(len(target)), safe] - smoothing / logits.shape[1] * log_probs.sum(1)
     losses = losses * keep
-    return {"none": losses, "sum": losses.sum(), "mean": losses.sum() / keep.sum()}[reduction]
+    if reduction == "none":
+        return losses
+    return losses.sum() if reduction == "sum" else losses.sum() / keep.sum()
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -239,3 +241,19 @@ def test_cross_entropy_bad_options_raise(kwargs, error, message):
 def test_cross_entropy_out_of_range_target_still_raises_with_options():
     with pytest.raises(ValueError, match="target.* = 7 is not a valid class index"):
         F.cross_entropy(_t(LOGITS), np.array([0, 7, -100, 1, 2]), label_smoothing=0.1)
+
+
+@given(st.integers(1, 4), st.integers(2, 4), st.data())
+def test_cross_entropy_options_property(batch, classes, draw):
+    logits = draw.draw(arrays((batch, classes), elements=FLOATS))
+    target = np.array(draw.draw(st.lists(st.integers(-1, classes - 1), min_size=batch, max_size=batch)))
+    smoothing = draw.draw(st.sampled_from([0.0, 0.3]))
+    reduction = draw.draw(st.sampled_from(["sum", "none"]))  # "mean" over zero kept rows would be NaN
+
+    def function(x):
+        return F.cross_entropy(x, target, reduction=reduction, ignore_index=-1, label_smoothing=smoothing)
+
+    expected = _reference_cross_entropy(logits, target, -1, smoothing, reduction)
+    np.testing.assert_allclose(function(_t(logits)).data, expected, rtol=1e-12, atol=1e-12)
+    assert gradcheck(function, [_t(logits)])
+    assert gradgradcheck(function, [_t(logits)])
