@@ -191,36 +191,7 @@ def gelu(x: Any, approximate: str = "none") -> Tensor:
     x = _tensor(x)
     if approximate == "tanh":
         return x.gelu()
-    return _GeluExact.apply(x)
-
-
-_SQRT_HALF, _INV_SQRT_2PI = math.sqrt(0.5), 1.0 / math.sqrt(2.0 * math.pi)
-
-
-class _GeluExact(Function):
-    """x Phi(x), Phi(x) = (1 + erf(x / sqrt(2))) / 2.  d/dx = Phi(x) + x phi(x), phi(x) = exp(-x^2/2) / sqrt(2 pi).
-
-    One graph node (fused for speed: a transformer applies it to every hidden
-    unit); `backward` restates the rule in Tensor operations (through `_Erf`), so
-    second derivatives work, and `backward_arrays` is the same rule on arrays.
-    """
-
-    op_name = "gelu"
-
-    def forward(ctx, x):
-        cdf = (0.5 * (1.0 + _erf_array(x * _SQRT_HALF))).astype(x.dtype, copy=False)
-        ctx.save_for_backward(cdf)
-        return x * cdf
-
-    def backward_arrays(ctx, grad_output):
-        (cdf,) = ctx.saved_tensors
-        x = ctx.inputs[0].data
-        return grad_output * (cdf + x * np.exp(-0.5 * x * x) * _INV_SQRT_2PI)
-
-    def backward(ctx, grad_output):
-        x = ctx.inputs[0]
-        cdf = (_erf(x * _SQRT_HALF) + 1.0) * 0.5
-        return grad_output * (cdf + x * (x * x * -0.5).exp() * _INV_SQRT_2PI)
+    return x * 0.5 * (_erf(x * (1.0 / math.sqrt(2.0))) + 1.0)
 
 
 def silu(x: Any) -> Tensor:
