@@ -1,4 +1,6 @@
 """nn.functional: losses against hand formulas, their gradients, stability and bad input."""
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -209,7 +211,9 @@ X = np.linspace(-4, 4, 17)
     (lambda x: F.leaky_relu(x, 0.1), lambda x: np.where(x > 0, x, 0.1 * x)),
     (lambda x: F.softmax(x.reshape(1, -1), dim=1), lambda x: np.exp(_log_softmax(x.reshape(1, -1)))),
     (lambda x: F.log_softmax(x.reshape(1, -1)), lambda x: _log_softmax(x.reshape(1, -1))),
-    (F.gelu, lambda x: Tensor(x).gelu().data),
+    (lambda x: F.gelu(x, approximate="tanh"), lambda x: Tensor(x).gelu().data),
+    (F.gelu, lambda x: np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x])),
+    (F.silu, lambda x: x * _sigmoid(x)),
 ])
 def test_activation_functions_match_numpy(function, reference):
     np.testing.assert_allclose(function(_t(X)).data, reference(X), rtol=1e-12, atol=1e-15)

@@ -319,7 +319,9 @@ def test_optimizer_state_dict_is_flat_arrays_that_savez_can_store(tmp_path):
     optimizer = optim.Adam(model.parameters(), lr=0.01)
     _train(model, optimizer, 2, seed=0)
     state = optimizer.state_dict()
-    assert sorted(state) == ["lr", "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.step",
+    assert sorted(state) == ["param_groups.0.betas", "param_groups.0.eps", "param_groups.0.lr",
+                             "param_groups.0.params", "param_groups.0.weight_decay",
+                             "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.step",
                              "state.1.exp_avg", "state.1.exp_avg_sq", "state.1.step"]
     np.savez(tmp_path / "opt.npz", **state)
     with np.load(tmp_path / "opt.npz", allow_pickle=False) as archive:
@@ -335,12 +337,12 @@ def test_optimizer_load_state_dict_rejects_bad_entries_and_changes_nothing():
     bad["state.0.exp_avg"] = np.zeros((3, 3))
     bad["state.7.exp_avg"] = np.zeros(1)
     del bad["state.1.exp_avg_sq"]
-    bad["lr"] = np.array(-1.0)
+    bad["param_groups.0.lr"] = np.array(-1.0)
     with pytest.raises(ValueError) as error:
         optimizer.load_state_dict(bad)
     message = str(error.value)
     for expected in ["state.0.exp_avg: shape (3, 3)", "unexpected entry 'state.7.exp_avg'", "parameter 1: has",
-                     "lr: expected a non-negative number"]:
+                     "param_groups.0: invalid learning rate: -1.0"]:
         assert expected in message
     after = optimizer.state_dict()
     assert sorted(after) == sorted(before) and all(np.array_equal(after[k], before[k]) for k in before)

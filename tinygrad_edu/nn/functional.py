@@ -10,10 +10,14 @@ loss, a classic bug, so it raises `ValueError` naming both shapes.
 """
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.polynomial import chebyshev, polynomial
 
+from tinygrad_edu.autograd import Function
 from tinygrad_edu.ops import loss as ops_loss
 from tinygrad_edu.ops import matmul as ops_matmul
 from tinygrad_edu.random import get_generator
@@ -79,9 +83,121 @@ def softplus(x: Any) -> Tensor:
     return _tensor(x).softplus()
 
 
-def gelu(x: Any) -> Tensor:
-    """Gaussian error linear unit, in the form `Tensor.gelu` documents."""
-    return _tensor(x).gelu()
+# ----- erf, for the exact GELU ------------------------------------------------------
+# NumPy has no erf and `math.erf` one element at a time costs ~0.25 us per element
+# (15 ms for a GPT's 65k activations). So erf is evaluated as polynomials fitted, once at
+# import, by interpolating `math.erf`/`math.erfc` at Chebyshev points (well conditioned),
+# then rewritten in powers of the local variable so that each term costs one in-place
+# multiply and one add (Horner):
+#   |x| < 1:       erf(x)  = x * P(x^2)                 (P smooth on [0, 1])
+#   1 <= |x| < 6:  erfc(x) = exp(-x^2) * Q_k(x - m_k)   (Q_k = erfc(x) e^(x^2) around the piece's middle m_k)
+#   |x| >= 6:      erf(x)  = sign(x)                    (erfc(6) < 2.2e-17, below half an ulp of 1)
+# Worst error against math.erf over [-7, 7]: about 2e-15 (tests/test_functional_lm.py checks it).
+_ERF_SMALL_DEGREE, _ERF_TAIL_DEGREE = 12, 16
+_ERF_TAIL_PIECES = ((1.0, 2.0), (2.0, 3.0), (3.0, 4.0), (4.0, 6.0))
+
+
+def _erf_over_x(t: np.ndarray) -> np.ndarray:
+    """erf(sqrt(t)) / sqrt(t) for t in [0, 1] (2/sqrt(pi) at t = 0)."""
+    root = np.sqrt(t)
+    values = [math.erf(r) / r if r > 0 else 2.0 / math.sqrt(math.pi) for r in root.tolist()]
+    return np.array(values)
+
+
+def _scaled_erfc(x: np.ndarray) -> np.ndarray:
+    """erfc(x) * exp(x^2)."""
+    return np.array([math.erfc(v) * math.exp(v * v) for v in x.tolist()])
+
+
+def _fit(function: Callable[[np.ndarray], np.ndarray], low: float, high: float, degree: int,
+         origin: float) -> np.ndarray:
+    """Power-series coefficients (in x - origin) of the Chebyshev interpolant of `function` on [low, high]."""
+    def on_unit_interval(u: np.ndarray) -> np.ndarray:
+        return function(low + (u + 1.0) * (high - low) / 2.0)
+    coefficients = np.asarray(chebyshev.chebinterpolate(on_unit_interval, degree), dtype=np.float64)  # type: ignore[type-var]
+    series = chebyshev.Chebyshev(coefficients, domain=[low, high])
+    # domain -> window is the map x -> x - origin, so the coefficients are those of powers of (x - origin).
+    local = series.convert(kind=polynomial.Polynomial, domain=[low, high], window=[low - origin, high - origin])
+    return np.asarray(local.coef)
+
+
+_ERF_SMALL = _fit(_erf_over_x, 0.0, 1.0, _ERF_SMALL_DEGREE, origin=0.0)
+_ERF_TAIL = tuple((low, high, (low + high) / 2, _fit(_scaled_erfc, low, high, _ERF_TAIL_DEGREE, (low + high) / 2))
+                  for low, high in _ERF_TAIL_PIECES)
+
+
+def _horner(t: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
+    """sum_k c_k t^k, in place (two array operations per term)."""
+    total = np.full_like(t, coefficients[-1])
+    for coefficient in coefficients[-2::-1]:
+        total *= t
+        total += coefficient
+    return total
+
+
+def _erf_array(x: np.ndarray) -> np.ndarray:
+    """The error function 2/sqrt(pi) * integral_0^x exp(-t^2) dt of an array (float64 inside, ~2e-15 accurate)."""
+    shape = np.shape(x)
+    values = np.asarray(x, dtype=np.float64).reshape(-1)  # 1-D, so masked assignment works for 0-d input too
+    magnitude = np.abs(values)
+    result = np.sign(values)  # |x| >= 6 (and NaN stays NaN)
+    small = magnitude < 1.0
+    if small.any():
+        inside = values[small]
+        result[small] = inside * _horner(inside * inside, _ERF_SMALL)
+    for low, high, middle, coefficients in _ERF_TAIL:
+        piece = (magnitude >= low) & (magnitude < high)
+        if piece.any():
+            inside = magnitude[piece]
+            erfc = np.exp(-inside * inside) * _horner(inside - middle, coefficients)
+            result[piece] = np.copysign(1.0 - erfc, values[piece])
+    return result.reshape(shape)
+
+
+class _Erf(Function):
+    """erf(x) = 2/sqrt(pi) * integral_0^x exp(-t^2) dt.  d erf(x)/dx = 2/sqrt(pi) * exp(-x^2).
+
+    Lives here until the engine has an `erf` op; its backward is written in
+    Tensor operations, so it is differentiable again (gradgradcheck passes).
+    """
+
+    op_name = "erf"
+
+    def forward(ctx, x):
+        return _erf_array(x).astype(x.dtype, copy=False)
+
+    def backward(ctx, grad_output):
+        x = ctx.inputs[0]
+        return grad_output * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi))
+
+
+def _erf(x: Any) -> Tensor:
+    """The error function, elementwise.  d erf(x)/dx = 2/sqrt(pi) exp(-x^2)."""
+    return _Erf.apply(_tensor(x))
+
+
+_GELU_APPROXIMATIONS = ("none", "tanh")
+
+
+def gelu(x: Any, approximate: str = "none") -> Tensor:
+    """Gaussian error linear unit, x * Phi(x) with Phi the standard normal CDF, as PyTorch.
+
+    `approximate="none"` (the default): the exact form 0.5 x (1 + erf(x / sqrt(2))),
+    d/dx = Phi(x) + x phi(x) with phi(x) = exp(-x^2/2) / sqrt(2 pi).
+    `approximate="tanh"`: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), which is `Tensor.gelu`.
+    """
+    if approximate not in _GELU_APPROXIMATIONS:
+        raise ValueError(f"gelu: approximate must be one of {_GELU_APPROXIMATIONS}, got {approximate!r}")
+    x = _tensor(x)
+    if approximate == "tanh":
+        return x.gelu()
+    return x * 0.5 * (_erf(x * (1.0 / math.sqrt(2.0))) + 1.0)
+
+
+def silu(x: Any) -> Tensor:
+    """x * sigmoid(x) (also called swish).  d/dx = sigmoid(x) (1 + x (1 - sigmoid(x)))."""
+    x = _tensor(x)
+    return x * x.sigmoid()
 
 
 def softmax(x: Any, axis: int = -1, dim: int | None = None) -> Tensor:
@@ -124,6 +240,94 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if bias is None:
         return ops_matmul.Linear.apply(x, weight)
     return ops_matmul.Linear.apply(x, weight, bias)
+
+
+def _integer_indices(function: str, argument: str, indices: Any) -> np.ndarray:
+    """Integer indices given as a Tensor, an ndarray, a list or an int, as an int64 ndarray."""
+    array = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"{function}: {argument} must hold integer indices, got dtype {array.dtype}; "
+                        "convert with .astype(np.int64) (or Tensor(..., dtype=np.int64))")
+    return array.astype(np.int64, copy=False)
+
+
+def one_hot(indices: Any, num_classes: int = -1) -> Tensor:
+    """One-hot encoding: shape `indices.shape + (num_classes,)`, dtype int64, no gradient.
+
+    `num_classes=-1` uses max(indices) + 1, as PyTorch. A negative index or one
+    that is >= num_classes raises `ValueError`.
+
+    >>> one_hot([0, 2], 3).tolist()
+    [[1, 0, 0], [0, 0, 1]]
+    """
+    array = _integer_indices("one_hot", "indices", indices)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"one_hot: num_classes must be an int, got {num_classes!r}")
+    if array.size and array.min() < 0:
+        raise ValueError(f"one_hot: indices must be non-negative, got {int(array.min())}")
+    if num_classes == -1:
+        if array.size == 0:
+            raise ValueError("one_hot: cannot infer num_classes from empty indices; pass num_classes")
+        num_classes = int(array.max()) + 1
+    elif num_classes < 0:
+        raise ValueError(f"one_hot: num_classes must be -1 or non-negative, got {num_classes}")
+    elif array.size and array.max() >= num_classes:
+        raise ValueError(f"one_hot: index {int(array.max())} is out of range for num_classes={num_classes}")
+    encoded = (array[..., None] == np.arange(num_classes)).astype(np.int64)
+    return Tensor(encoded, dtype=np.int64)
+
+
+def embedding(indices: Any, weight: Tensor) -> Tensor:
+    """Rows of `weight` (num_embeddings, embedding_dim) picked by integer `indices` of any shape.
+
+    The result has shape `indices.shape + (embedding_dim,)`. d/dweight adds each
+    row's gradient into the row it was read from (a repeated index accumulates).
+    """
+    array = _integer_indices("embedding", "indices", indices)
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be a 2-D Tensor (num_embeddings, embedding_dim), "
+                         f"got {getattr(weight, 'shape', type(weight).__name__)}")
+    rows = weight.shape[0]
+    if array.size and (array.min() < 0 or array.max() >= rows):
+        bad = int(array.min()) if array.min() < 0 else int(array.max())
+        raise IndexError(f"embedding: index {bad} is out of range for a table of {rows} rows "
+                         f"(expected 0..{rows - 1})")
+    return weight[array]
+
+
+def _normalized_shape(function: str, normalized_shape: Any) -> tuple[int, ...]:
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    if not shape or any(isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size <= 0
+                        for size in shape):
+        raise ValueError(f"{function}: normalized_shape must be a positive int or a non-empty tuple of them, "
+                         f"got {normalized_shape!r}")
+    return tuple(int(size) for size in shape)
+
+
+def layer_norm(x: Any, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+    """Normalise over the last `len(normalized_shape)` axes, then scale and shift, as PyTorch.
+
+    y = (x - mean) / sqrt(var + eps) * weight + bias, with mean and the *biased*
+    variance taken over those axes for each leading index. Composed from
+    primitives (mean, sqrt, ...), so every derivative comes from the core.
+    """
+    x = _tensor(x)
+    shape = _normalized_shape("layer_norm", normalized_shape)
+    if x.shape[x.ndim - len(shape):] != shape or x.ndim < len(shape):
+        raise ValueError(f"layer_norm: input of shape {x.shape} does not end in normalized_shape {shape}")
+    for name, tensor in (("weight", weight), ("bias", bias)):
+        if tensor is not None and tuple(tensor.shape) != shape:
+            raise ValueError(f"layer_norm: {name} must have shape {shape}, got {tuple(tensor.shape)}")
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    centered = x - x.mean(axis=axes, keepdim=True)
+    variance = (centered * centered).mean(axis=axes, keepdim=True)
+    normalized = centered / (variance + eps).sqrt()
+    if weight is not None:
+        normalized = normalized * weight
+    if bias is not None:
+        normalized = normalized + bias
+    return normalized
 
 
 # ----- losses ------------------------------------------------------------------
@@ -232,16 +436,89 @@ def nll_loss(log_probs: Any, target: Any, reduction: str = "mean") -> Tensor:
     return _reduce(-picked, reduction)
 
 
-def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Tensor:
+def cross_entropy(logits: Any, target: Any, reduction: str = "mean", ignore_index: int = -100,
+                  label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy from raw scores `logits` (N, C) and integer class indices (N,).
 
     loss_i = -log softmax(z_i)[y_i] = logsumexp(z_i) - z_i[y_i], the value of
-    nll_loss(log_softmax(logits), target), computed as one fused graph node
-    (`ops.loss.CrossEntropy`, gradient softmax - onehot, twice differentiable).
-    The row maximum is subtracted first, so the loss is finite for any finite
-    logits. A float target, an index outside 0..C-1 or a target of the wrong
-    length raises `ValueError`.
+    nll_loss(log_softmax(logits), target). With the default options it is one
+    fused graph node (`ops.loss.CrossEntropy`, gradient softmax - onehot, twice
+    differentiable); the row maximum is subtracted first, so the loss is finite
+    for any finite logits. A float target, an index outside 0..C-1 or a target of
+    the wrong length raises `ValueError`.
+
+    Logits of shape (N, C, d1, ...) with target (N, d1, ...) are accepted, as in
+    PyTorch (class axis 1): each position counts as one sample.
+
+    PyTorch's options (composed from `log_softmax` and indexing):
+
+    - `ignore_index`: rows whose target equals it add nothing, and "mean"
+      divides by the number of the other rows (NaN if there are none, as PyTorch).
+    - `label_smoothing` = e in [0, 1]: the target becomes (1 - e) onehot(y) + e / C,
+      so loss_i = (1 - e) (-log p_i[y_i]) + (e / C) sum_c (-log p_i[c]).
     """
     _check_reduction("cross_entropy", reduction)
-    logits, indices = _scores_and_indices("cross_entropy", "logits", logits, target)
-    return ops_loss.CrossEntropy.apply(logits, target=indices, reduction=reduction)
+    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float, np.floating)) or not (
+            0.0 <= label_smoothing <= 1.0):
+        raise ValueError(f"cross_entropy: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
+    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+        raise TypeError(f"cross_entropy: ignore_index must be an int, got {ignore_index!r}")
+    logits = _tensor(logits)
+    spatial_shape: tuple[int, ...] | None = None
+    if logits.ndim > 2:
+        target_shape = np.shape(target.data if isinstance(target, Tensor) else target)
+        expected = (logits.shape[0],) + logits.shape[2:]
+        if tuple(target_shape) != expected:
+            raise ValueError(f"cross_entropy: logits of shape {logits.shape} (N, C, d1, ...) need a target of "
+                             f"shape {expected}, got {tuple(target_shape)}")
+        spatial_shape = expected
+        classes = logits.shape[1]
+        order = (0,) + tuple(range(2, logits.ndim)) + (1,)
+        logits = logits.permute(*order).reshape(-1, classes)
+        target = np.reshape(target.data if isinstance(target, Tensor) else np.asarray(target), -1)
+    ignored = _ignored_rows(target, ignore_index)
+    if label_smoothing == 0.0 and ignored is None:
+        logits, indices = _scores_and_indices("cross_entropy", "logits", logits, target)
+        loss = ops_loss.CrossEntropy.apply(logits, target=indices, reduction=reduction)
+    else:
+        loss = _cross_entropy_composite(logits, target, reduction, ignored, float(label_smoothing))
+    if spatial_shape is not None and reduction == "none":
+        loss = loss.reshape(spatial_shape)
+    return loss
+
+
+def _ignored_rows(target: Any, ignore_index: int) -> np.ndarray | None:
+    """The boolean mask of rows whose target is `ignore_index`, or None when no row is."""
+    array = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if array.dtype.kind not in "iu":
+        return None  # the class-index check reports the dtype
+    mask = array == ignore_index
+    return mask if mask.any() else None
+
+
+def _cross_entropy_composite(logits: Tensor, target: Any, reduction: str, ignored: np.ndarray | None,
+                             smoothing: float) -> Tensor:
+    """cross_entropy with ignore_index and/or label_smoothing, built from log_softmax and indexing."""
+    if ignored is not None:
+        # Ignored rows may hold any value (e.g. -100): check the others, then point them at class 0.
+        array = target.data if isinstance(target, Tensor) else np.asarray(target)
+        safe = np.where(ignored, 0, array)
+        logits, indices = _scores_and_indices("cross_entropy", "logits", logits, safe.astype(array.dtype))
+        keep = (~ignored).astype(logits.dtype)
+    else:
+        logits, indices = _scores_and_indices("cross_entropy", "logits", logits, target)
+        keep = None
+    batch, classes = logits.shape
+    log_probs = logits.log_softmax(axis=1)
+    losses = -log_probs[np.arange(batch), indices]
+    if smoothing:
+        losses = losses * (1.0 - smoothing) + (-log_probs).sum(axis=1) * (smoothing / classes)
+    if keep is not None:
+        losses = losses * Tensor(keep, dtype=logits.dtype)
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    if reduction == "sum":
+        return total
+    count = batch if keep is None else float(keep.sum())
+    return total * (1.0 / count) if count else total * math.nan

@@ -1,4 +1,4 @@
-"""Layers: Linear, Conv2d, BatchNorm1d, Dropout, activations, containers, MLP.
+"""Layers: Linear, Conv2d, BatchNorm, LayerNorm, Embedding, Dropout, activations, containers, MLP.
 
 Parameters are float32 and initialised as PyTorch does (`model.to(np.float64)`
 casts a model). Every layer starts in training mode.
@@ -6,7 +6,7 @@ casts a model). Every layer starts in training mode.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -107,7 +107,7 @@ class Conv2d(Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, int],
-                 stride: int = 1, padding: int = 0, bias: bool = True) -> None:
+                 stride: int = 1, padding: int = 0, bias: bool = True, groups: int = 1) -> None:
         super().__init__()
         _check_sizes(self, in_channels=in_channels, out_channels=out_channels)
         kernel = _check_pair(self, "kernel_size", kernel_size, minimum=1)
@@ -115,7 +115,8 @@ class Conv2d(Module):
         _check_pair(self, "padding", padding, minimum=0)
         self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size, self.stride, self.padding = kernel, stride, padding
-        self.weight = _empty_parameter(self.out_channels, self.in_channels, *kernel)
+        self.groups = _check_groups(self, groups, self.in_channels, self.out_channels)
+        self.weight = _empty_parameter(self.out_channels, self.in_channels // self.groups, *kernel)
         self.bias = _empty_parameter(self.out_channels) if bias else None
         _pytorch_default_init(self.weight, self.bias)
 
@@ -129,11 +130,31 @@ class Conv2d(Module):
         if self.kernel_size[0] > padded[0] or self.kernel_size[1] > padded[1]:
             raise ValueError(f"Conv2d: kernel_size {self.kernel_size} is larger than the padded input "
                              f"({padded[0]} x {padded[1]}: input {x.shape} with padding {self.padding})")
-        return x.conv2d(self.weight, self.bias, stride=self.stride, padding=self.padding)
+        if self.groups == 1:
+            return x.conv2d(self.weight, self.bias, stride=self.stride, padding=self.padding)
+        # Grouped: group g convolves input channels [g*ci, (g+1)*ci) with output filters [g*co, (g+1)*co).
+        inputs_per_group, outputs_per_group = self.in_channels // self.groups, self.out_channels // self.groups
+        outputs = []
+        for group in range(self.groups):
+            channels = slice(group * inputs_per_group, (group + 1) * inputs_per_group)
+            filters = slice(group * outputs_per_group, (group + 1) * outputs_per_group)
+            bias = self.bias[filters] if self.bias is not None else None
+            outputs.append(x[:, channels].conv2d(self.weight[filters], bias, stride=self.stride, padding=self.padding))
+        return Tensor.cat(outputs, axis=1)
 
     def extra_repr(self) -> str:
+        groups = f", groups={self.groups}" if self.groups != 1 else ""
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}")
+                f"stride={self.stride}, padding={self.padding}{groups}, bias={self.bias is not None}")
+
+
+def _check_groups(layer: Module, groups: Any, in_channels: int, out_channels: int) -> int:
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups <= 0:
+        raise ValueError(f"{type(layer).__name__}: groups must be a positive int, got {groups!r}")
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{type(layer).__name__}: in_channels ({in_channels}) and out_channels ({out_channels}) "
+                         f"must both be divisible by groups ({groups})")
+    return int(groups)
 
 
 class MaxPool2d(Module):
@@ -206,14 +227,18 @@ class BatchNorm1d(Module):
             self.register_buffer("running_var", Tensor(np.ones(num_features, _DEFAULT_DTYPE)))
             self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64), dtype=np.int64))
 
+    # The input layouts this class accepts (BatchNorm2d: NCHW), and how its error message names them.
+    _input_ndims: tuple[int, ...] = (2, 3)
+    _input_layouts = "(N, {C}) or (N, {C}, L)"
+
     def forward(self, x: Any) -> Tensor:
         """Normalise each channel (axis 1) of `x`."""
         x = _as_tensor(x, self)
-        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
-            raise ValueError(f"{self!r} expects input of shape (N, {self.num_features}) or "
-                             f"(N, {self.num_features}, L), got {x.shape}")
-        axes = (0,) if x.ndim == 2 else (0, 2)
-        channel_shape = (1, self.num_features) if x.ndim == 2 else (1, self.num_features, 1)
+        if x.ndim not in self._input_ndims or x.shape[1] != self.num_features:
+            raise ValueError(f"{self!r} expects input of shape {self._input_layouts.format(C=self.num_features)}, "
+                             f"got {x.shape}")
+        axes = (0,) + tuple(range(2, x.ndim))
+        channel_shape = (1, self.num_features) + (1,) * (x.ndim - 2)
         use_batch_stats = self.training or not self.track_running_stats
         if use_batch_stats:
             count = x.data.size // self.num_features
@@ -242,7 +267,8 @@ class BatchNorm1d(Module):
         self.running_var.data[...] = (1.0 - factor) * self.running_var.data + factor * unbiased_var
 
     def extra_repr(self) -> str:
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.weight is not None}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class Dropout(Module):
@@ -304,11 +330,28 @@ class Tanh(Module):
 
 
 class GELU(Module):
-    """Gaussian error linear unit (the form `Tensor.gelu` documents)."""
+    """Gaussian error linear unit x * Phi(x): exact (erf) by default, or `approximate="tanh"` (see `F.gelu`)."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
 
     def forward(self, x: Any) -> Tensor:
         """Apply elementwise."""
-        return F.gelu(_as_tensor(x, self))
+        return F.gelu(_as_tensor(x, self), approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """x * sigmoid(x) (swish)."""
+
+    def forward(self, x: Any) -> Tensor:
+        """Apply elementwise."""
+        return F.silu(_as_tensor(x, self))
 
 
 class Softplus(Module):
@@ -399,7 +442,7 @@ class Sequential(Module):
 
 _ACTIVATIONS: dict[str, type[Module]] = {
     "relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyReLU, "gelu": GELU,
-    "softplus": Softplus, "identity": Identity, "linear": Identity,
+    "softplus": Softplus, "identity": Identity, "linear": Identity, "silu": SiLU,
 }
 
 
@@ -454,3 +497,262 @@ class MLP(Module):
     def forward(self, x: Any) -> Any:
         """Run the network."""
         return self.layers(_as_tensor(x, self))
+
+
+class BatchNorm2d(BatchNorm1d):
+    """Batch normalisation of NCHW images, one mean and variance per channel over (N, H, W).
+
+    The same rules as `BatchNorm1d` (biased variance to normalise, unbiased in
+    `running_var`, `momentum=None` for a cumulative average).
+    """
+
+    _input_ndims = (4,)
+    _input_layouts = "(N, {C}, H, W)"
+
+
+class LayerNorm(Module):
+    """Normalise over the last axes given by `normalized_shape`, then scale by `weight` and shift by `bias`.
+
+    `weight` starts at ones and `bias` at zeros (float32); with
+    `elementwise_affine=False` there are neither (and `bias=False` drops only
+    the shift), as in PyTorch. See `F.layer_norm`.
+
+    >>> import tinygrad_edu as tg
+    >>> LayerNorm(4)(tg.Tensor.randn(2, 4)).shape
+    (2, 4)
+    """
+
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True) -> None:
+        super().__init__()
+        self.normalized_shape = F._normalized_shape("LayerNorm", normalized_shape)
+        self.eps, self.elementwise_affine = float(eps), bool(elementwise_affine)
+        affine = self.elementwise_affine
+        self.weight = Tensor(np.ones(self.normalized_shape, _DEFAULT_DTYPE), requires_grad=True) if affine else None
+        self.bias = (Tensor(np.zeros(self.normalized_shape, _DEFAULT_DTYPE), requires_grad=True)
+                     if affine and bias else None)
+
+    def forward(self, x: Any) -> Tensor:
+        """Normalise `x`, whose shape must end in `normalized_shape`."""
+        return F.layer_norm(_as_tensor(x, self), self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")
+
+
+class Embedding(Module):
+    """A lookup table: row i of `weight` (num_embeddings, embedding_dim) is the vector of index i.
+
+    `weight` starts as N(0, 1) samples (PyTorch's initialisation), drawn from the
+    generator `manual_seed` seeds. The input is integer indices of any shape;
+    the output adds an axis of size `embedding_dim`.
+
+    >>> import numpy as np
+    >>> table = Embedding(27, 2)
+    >>> table(np.array([[1, 2, 3]])).shape
+    (1, 3, 2)
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int) -> None:
+        super().__init__()
+        _check_sizes(self, num_embeddings=num_embeddings, embedding_dim=embedding_dim)
+        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.weight = _empty_parameter(self.num_embeddings, self.embedding_dim)
+        init.normal_(self.weight)
+
+    def forward(self, indices: Any) -> Tensor:
+        """Look up the rows for `indices` (an integer Tensor, array or list)."""
+        return F.embedding(indices, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+def _collapsed_child_lines(children: Sequence[tuple[str, Module]]) -> list[str]:
+    """PyTorch's ModuleList printing: runs of equal reprs become `(0-1): 2 x Linear(...)`."""
+    lines: list[str] = []
+    index = 0
+    while index < len(children):
+        text = repr(children[index][1])
+        end = index
+        while end + 1 < len(children) and repr(children[end + 1][1]) == text:
+            end += 1
+        text = text.replace("\n", "\n  ")
+        if end == index:
+            lines.append(f"  ({children[index][0]}): {text}")
+        else:
+            lines.append(f"  ({children[index][0]}-{children[end][0]}): {end - index + 1} x {text}")
+        index = end + 1
+    return lines
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters belong to the owner, named `<attribute>.0.weight`, ...
+
+    Unlike Sequential it has no `forward`: the owner decides how to call them.
+
+    >>> class Net(Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.blocks = ModuleList([Linear(2, 2) for _ in range(2)])
+    >>> [name for name, _ in Net().named_parameters()]
+    ['blocks.0.weight', 'blocks.0.bias', 'blocks.1.weight', 'blocks.1.bias']
+    """
+
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
+        super().__init__()
+        # The modules live only in attributes "0", "1", ... (a list attribute would be walked
+        # first and name the parameters after it).
+        self._length = 0
+        if modules is not None:
+            self.extend(modules)
+
+    @staticmethod
+    def _check(module: Any, position: int) -> Module:
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleList holds Modules, got {type(module).__name__} at position {position}")
+        return module
+
+    def _position(self, index: int) -> int:
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+            raise TypeError(f"ModuleList indices must be integers or slices, got {type(index).__name__}")
+        if not -self._length <= index < self._length:
+            raise IndexError(f"index {index} is out of range for a ModuleList of length {self._length}")
+        return int(index) % self._length
+
+    def _reset(self, modules: list[Module]) -> None:
+        """Store `modules` as attributes "0", "1", ... (the names state_dict uses)."""
+        for index in range(self._length):
+            delattr(self, str(index))
+        self._length = 0
+        for module in modules:
+            self.append(module)
+
+    def append(self, module: Module) -> ModuleList:
+        """Add a module at the end; return self."""
+        setattr(self, str(self._length), self._check(module, self._length))
+        self._length += 1
+        return self
+
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
+        """Append each module in turn; return self."""
+        if isinstance(modules, Module) and not isinstance(modules, ModuleList):
+            raise TypeError(f"ModuleList.extend takes an iterable of Modules, got a {type(modules).__name__}")
+        for module in list(modules):
+            self.append(module)
+        return self
+
+    def insert(self, index: int, module: Module) -> None:
+        """Insert a module before position `index`."""
+        modules = list(self)
+        modules.insert(index, self._check(module, index))
+        self._reset(modules)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter([getattr(self, str(index)) for index in range(self._length)])
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return ModuleList(list(self)[index])
+        return getattr(self, str(self._position(index)))
+
+    def __setitem__(self, index: int, module: Module) -> None:
+        setattr(self, str(self._position(index)), self._check(module, index))
+
+    def __delitem__(self, index: int | slice) -> None:
+        modules = list(self)
+        del modules[index if isinstance(index, slice) else self._position(index)]
+        self._reset(modules)
+
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
+        return self.extend(modules)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("ModuleList has no forward(): iterate over it and call each module")
+
+    def __repr__(self) -> str:
+        children = [(str(index), module) for index, module in enumerate(self)]
+        if not children:
+            return "ModuleList()"
+        return "\n".join(["ModuleList("] + _collapsed_child_lines(children) + [")"])
+
+
+class ModuleDict(Module):
+    """Modules by name, in insertion order; their parameters are named `<attribute>.<key>.weight`.
+
+    Keys must be strings that are not already attributes of a Module (such as
+    "forward" or "training") and contain no ".".
+
+    >>> heads = ModuleDict({"mean": Linear(4, 1), "scale": Linear(4, 1)})
+    >>> [name for name, _ in heads.named_parameters()]
+    ['mean.weight', 'mean.bias', 'scale.weight', 'scale.bias']
+    """
+
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
+        super().__init__()
+        self._keys: list[str] = []
+        if modules is not None:
+            self.update(modules)
+
+    def __setitem__(self, key: str, module: Module) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"ModuleDict keys must be strings, got {type(key).__name__} {key!r}")
+        if not key or "." in key:
+            raise KeyError(f"ModuleDict key {key!r} must be a non-empty string without '.'")
+        if key not in self._keys and hasattr(self, key):
+            raise KeyError(f"ModuleDict key {key!r} clashes with an attribute of Module; choose another name")
+        if not isinstance(module, Module):
+            raise TypeError(f"ModuleDict holds Modules, got {type(module).__name__} for key {key!r}")
+        setattr(self, key, module)
+        if key not in self._keys:
+            self._keys.append(key)
+
+    def __getitem__(self, key: str) -> Module:
+        if key not in self._keys:
+            raise KeyError(f"ModuleDict has no key {key!r}; keys: {self._keys}")
+        return getattr(self, key)
+
+    def __delitem__(self, key: str) -> None:
+        self[key]  # noqa: B018 (raises the KeyError above for a missing key)
+        delattr(self, key)
+        self._keys.remove(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._keys))
+
+    def keys(self) -> list[str]:
+        """The keys, in insertion order."""
+        return list(self._keys)
+
+    def values(self) -> list[Module]:
+        """The modules, in insertion order."""
+        return [getattr(self, key) for key in self._keys]
+
+    def items(self) -> list[tuple[str, Module]]:
+        """(key, module) pairs, in insertion order."""
+        return [(key, getattr(self, key)) for key in self._keys]
+
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
+        """Add or replace modules from a mapping or from (key, module) pairs."""
+        pairs = modules.items() if isinstance(modules, (Mapping, ModuleDict)) else modules
+        for key, module in pairs:
+            self[key] = module
+
+    def pop(self, key: str) -> Module:
+        """Remove `key` and return its module."""
+        module = self[key]
+        del self[key]
+        return module
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("ModuleDict has no forward(): index it by key and call the module")

@@ -1,0 +1,476 @@
+"""Optimizers: SGD, Adam, AdamW and RMSprop, with PyTorch's update rules step for step.
+
+An optimizer holds parameter groups: `param_groups` is a list of dicts, each
+with its `"params"` (a list of Tensors) and its own settings (`"lr"`,
+`"momentum"`, ...); `SGD(model.parameters(), lr=0.1)` makes one group, and a list
+of dicts (`[{"params": body, "lr": 0.01}, {"params": head}]`) makes several,
+the settings not given taken from the constructor's arguments. A group's `"lr"`
+may be changed between steps (that is what `optim.lr_scheduler` does).
+
+`step()` reads each parameter's `.grad` and updates `param.data` in place with
+plain NumPy, outside the autograd graph (so no graph is built and the Tensor
+objects keep their identity); parameters whose `.grad` is None are skipped.
+`zero_grad()` sets the gradients to None. The loop lives once, in
+`Optimizer.step`; each subclass only writes its formula in `_update`.
+
+>>> import tinygrad_edu as tg, tinygrad_edu.optim as optim
+>>> w = tg.Tensor([1.0, -2.0], requires_grad=True)
+>>> opt = optim.SGD([w], lr=0.1)
+>>> (w * w).sum().backward(); opt.step(); w.tolist()   # w -= 0.1 * 2w
+[0.800000011920929, -1.600000023841858]
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.tensor import Tensor
+
+
+def _check_non_negative(name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not value >= 0.0:  # also rejects NaN
+        raise ValueError(f"invalid {name}: {value} (must be >= 0)")
+    return float(value)
+
+
+def _check_params(params: Any, where: str) -> list[Tensor]:
+    """The parameters of one group as a list of distinct floating Tensors, or a clear error."""
+    if isinstance(params, Tensor):
+        raise TypeError(f"{where}params must be an iterable of Tensors, got a single Tensor; pass [tensor]")
+    if hasattr(params, "named_parameters"):
+        raise TypeError(f"{where}params must be an iterable of Tensors, got a {type(params).__name__} module; "
+                        "pass model.parameters()")
+    try:
+        candidates = list(params)  # materialise: a generator would be used up after one pass
+    except TypeError:
+        raise TypeError(f"{where}params must be an iterable of Tensors, got {type(params).__name__}") from None
+    checked: list[Tensor] = []
+    seen: set[int] = set()
+    for index, param in enumerate(candidates):
+        if not isinstance(param, Tensor):
+            raise TypeError(f"{where}optimizer params must be Tensors, but item {index} is a {type(param).__name__}")
+        if not np.issubdtype(param.data.dtype, np.floating):
+            raise TypeError(f"{where}optimizer params must be floating point, "
+                            f"but item {index} has dtype {param.data.dtype}")
+        if not param.is_leaf:
+            raise ValueError(f"{where}can't optimize a non-leaf Tensor (item {index} was computed by an op); "
+                             "optimize the leaf it came from, or pass tensor.detach().requires_grad_()")
+        if id(param) not in seen:  # a parameter listed twice is updated once
+            seen.add(id(param))
+            checked.append(param)
+    return checked
+
+
+def _listed(params: Any) -> list[Any]:
+    try:
+        return list(params)  # materialise: a generator would be used up after one pass
+    except TypeError:
+        raise TypeError(f"params must be an iterable of Tensors, got {type(params).__name__}") from None
+
+
+def _state_value(value: Any) -> np.ndarray:
+    return np.array(value, copy=True)
+
+
+class Optimizer:
+    """Base class: holds the parameter groups and per-parameter state, runs the update loop.
+
+    A subclass passes its settings as `defaults` (every group gets those it does
+    not set itself), checks a group's settings in `_check_group`, names the
+    state it keeps in `_state_keys` and writes its formula in `_update`.
+    """
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], defaults: dict[str, Any] | float
+                 ) -> None:
+        if not isinstance(defaults, dict):  # the older form Optimizer(params, lr)
+            defaults = {"lr": defaults}
+        self.defaults = self._check_group(dict(defaults))
+        self.param_groups: list[dict[str, Any]] = []
+        self.params: list[Tensor] = []  # every parameter, group after group (state_dict numbers them so)
+        # Per-parameter state, keyed by the parameter (Tensors hash by identity), filled lazily by _update.
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        if isinstance(params, dict):
+            groups: list[Any] = [params]
+        else:
+            groups = _check_params(params, "") if isinstance(params, Tensor) or hasattr(params, "named_parameters") \
+                else _listed(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list (did the model define any parameters?)")
+        if any(isinstance(group, dict) for group in groups):
+            if not all(isinstance(group, dict) for group in groups):
+                raise TypeError("params must be all Tensors or all parameter-group dicts ({'params': [...], ...}), "
+                                "not a mixture")
+            for group in groups:
+                self.add_param_group(group)
+        else:
+            self._add_group({"params": groups}, where="")
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group `{"params": [...], setting: value, ...}`; missing settings come from the defaults."""
+        self._add_group(param_group, where=f"parameter group {len(self.param_groups)}: ")
+
+    def _add_group(self, param_group: dict[str, Any], where: str) -> None:
+        if not isinstance(param_group, dict) or "params" not in param_group:
+            raise TypeError(f"{where}a parameter group must be a dict with a 'params' entry, got {param_group!r}")
+        params = param_group["params"]
+        params = _check_params([params] if isinstance(params, Tensor) else params, where)
+        if not params:
+            raise ValueError(f"{where}optimizer got an empty parameter list (did the model define any parameters?)")
+        known = {id(param) for param in self.params}
+        if any(id(param) in known for param in params):
+            raise ValueError(f"{where}some parameters appear in more than one parameter group")
+        group = {key: value for key, value in param_group.items() if key != "params"}
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        try:
+            group = self._check_group(group)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{where}{error}") from None
+        self.param_groups.append({"params": params, **group})
+        self.params.extend(params)
+
+    def __getattr__(self, name: str) -> Any:
+        """A setting shared by every group, read as an attribute (`optimizer.momentum`)."""
+        groups = self.__dict__.get("param_groups")
+        if groups and name != "params" and name in groups[0]:
+            return self._shared_setting(name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def _shared_setting(self, name: str) -> Any:
+        values = [group.get(name) for group in self.param_groups]
+        if any(value != values[0] for value in values):
+            # A ValueError, not AttributeError: Python would retry an AttributeError through __getattr__.
+            raise ValueError(f"the {len(values)} parameter groups have different {name} values {values}; "
+                             f"read optimizer.param_groups[i][{name!r}]")
+        return values[0]
+
+    def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        """Validate (and normalise) one group's settings; subclasses extend it."""
+        group["lr"] = _check_non_negative("learning rate", group["lr"])
+        return group
+
+    @property
+    def lr(self) -> float:
+        """The learning rate, when every group has the same one (else read `param_groups[i]["lr"]`)."""
+        return self._shared_setting("lr")
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        """Set the learning rate of every group."""
+        rate = _check_non_negative("learning rate", value)
+        for group in self.param_groups:
+            group["lr"] = rate
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients: `.grad = None` (PyTorch's default), or zeros in place."""
+        for param in self.params:
+            if set_to_none or param.grad is None:
+                param.grad = None
+            else:
+                param.grad.data[...] = 0
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; return `closure()` if one is given."""
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            for param in group["params"]:
+                if param.grad is not None:
+                    grad = param.grad.data if isinstance(param.grad, Tensor) else np.asarray(param.grad)
+                    state = self.state.get(param)
+                    if state is None:
+                        state = self.state[param] = {}
+                    self._update(param.data, grad, state, group)
+        return loss
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        """Change `param` in place given its gradient and its group's settings; subclasses write their formula here."""
+        raise NotImplementedError
+
+    # The per-parameter state a subclass keeps (all of these, or none before the first step).
+    state_keys: tuple[str, ...] = ()
+
+    def _state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
+        """The state kept for a parameter of `group` (RMSprop's depends on its settings)."""
+        return self.state_keys
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The optimizer's state as flat `{name: array}` copies, to resume training later.
+
+        Names: "param_groups.<g>.<setting>" for each group's settings (lr, momentum,
+        betas, ..., and "initial_lr" once a scheduler has set it), "param_groups.<g>.params"
+        (the indices of its parameters), and "state.<parameter index>.<key>" (SGD:
+        momentum_buffer; Adam/AdamW: step, exp_avg, exp_avg_sq; RMSprop: step,
+        square_avg, momentum_buffer, grad_avg). Parameters are numbered group after
+        group, as PyTorch numbers them. Flat arrays, so
+        `np.savez(path, **optimizer.state_dict())` stores it without pickle.
+        """
+        arrays: dict[str, np.ndarray] = {}
+        position = 0
+        for group_index, group in enumerate(self.param_groups):
+            for key, value in group.items():
+                if key == "params":
+                    arrays[f"param_groups.{group_index}.params"] = np.arange(position, position + len(value))
+                    position += len(value)
+                else:
+                    arrays[f"param_groups.{group_index}.{key}"] = _state_value(value)
+        for index, param in enumerate(self.params):
+            for key, value in self.state.get(param, {}).items():
+                arrays[f"state.{index}.{key}"] = _state_value(value)
+        return arrays
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore what `state_dict()` returned, for the same parameter groups in the same order.
+
+        Every entry is checked first (names, group sizes, parameter indices, shapes,
+        complete per-parameter state); on any problem `ValueError` lists them all and
+        the optimizer is unchanged. A lone "lr" entry (the format before parameter
+        groups) sets every group's learning rate.
+        """
+        problems: list[str] = []
+        settings: list[dict[str, Any]] = [{} for _ in self.param_groups]
+        new_state: list[dict[str, Any]] = [{} for _ in self.params]
+        for name, value in state_dict.items():
+            array = np.asarray(value)
+            parts = name.split(".")
+            if name == "lr":  # written before parameter groups existed: one rate for every group
+                for loaded in settings:
+                    loaded.setdefault("lr", _setting_from_array(array, 0.0))
+            elif len(parts) == 3 and parts[0] == "param_groups" and parts[1].isdigit() \
+                    and int(parts[1]) < len(self.param_groups):
+                group_index, key = int(parts[1]), parts[2]
+                if key == "params":
+                    if array.shape != (len(self.param_groups[group_index]["params"]),):
+                        problems.append(f"  {name}: the checkpoint's group {group_index} has {array.size} parameters, "
+                                        f"this one has {len(self.param_groups[group_index]['params'])}")
+                else:
+                    settings[group_index][key] = _setting_from_array(array, self.param_groups[group_index].get(key))
+            elif (len(parts) != 3 or parts[0] != "state" or not parts[1].isdigit()
+                  or int(parts[1]) >= len(self.params) or parts[2] not in self.state_keys):
+                problems.append(f"  unexpected entry {name!r} (this {type(self).__name__} has "
+                                f"{len(self.param_groups)} parameter groups, {len(self.params)} parameters, and keeps "
+                                f"{list(self.state_keys)} per parameter)")
+            elif parts[2] == "step":
+                new_state[int(parts[1])]["step"] = int(array)
+            elif array.shape != self.params[int(parts[1])].data.shape:
+                problems.append(f"  {name}: shape {array.shape}, but parameter {parts[1]} has shape "
+                                f"{self.params[int(parts[1])].data.shape}")
+            else:
+                new_state[int(parts[1])][parts[2]] = array.astype(self.params[int(parts[1])].data.dtype, copy=True)
+        checked: list[dict[str, Any]] = []
+        for group_index, (group, loaded) in enumerate(zip(self.param_groups, settings)):
+            merged = {key: value for key, value in group.items() if key != "params"}
+            merged.update(loaded)
+            try:
+                merged = self._check_group(merged)
+            except (TypeError, ValueError) as error:
+                problems.append(f"  param_groups.{group_index}: {error}")
+            checked.append(merged)
+        group_index_of = [index for index, group in enumerate(self.param_groups) for _ in group["params"]]
+        for index, state in enumerate(new_state):
+            needed = self._state_keys(checked[group_index_of[index]])
+            if state and set(state) != set(needed):
+                problems.append(f"  parameter {index}: has {sorted(state)}, needs all of {sorted(needed)}")
+        if problems:
+            raise ValueError("\n".join([f"{type(self).__name__}.load_state_dict failed (nothing was loaded):"]
+                                       + problems))
+        for group, loaded in zip(self.param_groups, checked):
+            group.update(loaded)
+        self.state = {param: state for param, state in zip(self.params, new_state) if state}
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for index, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {index}")
+            lines.append(f"    params: {len(group['params'])} tensors")
+            lines.extend(f"    {key}: {group[key]}" for key in sorted(group) if key != "params")
+        lines.append(")")
+        return "\n".join(lines)
+
+
+def _setting_from_array(array: np.ndarray, current: Any) -> Any:
+    """A group setting read back from its array, in the type the optimizer keeps it in."""
+    if isinstance(current, bool) or array.dtype == np.bool_:
+        return bool(array)
+    if isinstance(current, tuple) or array.ndim == 1:
+        return tuple(float(value) for value in array)
+    if array.ndim == 0 and np.issubdtype(array.dtype, np.number):
+        return float(array)
+    return array
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight decay.
+
+    PyTorch's rule, per step t:
+        g = grad + weight_decay * p
+        b = g                                   (t = 1)
+        b = momentum * b + (1 - dampening) * g  (t > 1)
+        g = g + momentum * b  if nesterov  else  b      (only when momentum != 0)
+        p = p - lr * g
+    """
+
+    state_keys = ("momentum_buffer",)
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float, momentum: float = 0.0,
+                 weight_decay: float = 0.0, nesterov: bool = False, dampening: float = 0.0) -> None:
+        super().__init__(params, {"lr": lr, "momentum": momentum, "dampening": dampening,
+                                  "weight_decay": weight_decay, "nesterov": nesterov})
+
+    def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        group = super()._check_group(group)
+        for name in ("momentum", "weight_decay", "dampening"):
+            group[name] = _check_non_negative(name, group[name])
+        group["nesterov"] = bool(group["nesterov"])
+        if group["nesterov"] and (group["momentum"] <= 0.0 or group["dampening"] != 0.0):
+            raise ValueError(f"Nesterov momentum requires momentum > 0 and dampening = 0, "
+                             f"got momentum={group['momentum']}, dampening={group['dampening']}")
+        return group
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        momentum, weight_decay = group["momentum"], group["weight_decay"]
+        if weight_decay:
+            grad = grad + weight_decay * param
+        if momentum:
+            buffer = state.get("momentum_buffer")
+            if buffer is None:
+                buffer = state["momentum_buffer"] = np.array(grad, dtype=param.dtype, copy=True)
+            else:
+                buffer *= momentum
+                buffer += (1.0 - group["dampening"]) * grad
+            grad = grad + momentum * buffer if group["nesterov"] else buffer
+        param -= group["lr"] * grad
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) with PyTorch's bias correction and optional L2 weight decay.
+
+    Per step t (starting at 1):
+        g = grad + weight_decay * p                 (Adam; AdamW decays p directly instead)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g^2
+        p = p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+    """
+
+    decoupled_weight_decay = False
+    state_keys = ("step", "exp_avg", "exp_avg_sq")
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
+
+    def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        group = super()._check_group(group)
+        try:
+            beta1, beta2 = (float(beta) for beta in group["betas"])
+        except (TypeError, ValueError):
+            raise ValueError(f"betas must be a pair of numbers, got {group['betas']!r}") from None
+        for index, beta in enumerate((beta1, beta2)):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"invalid beta parameter at index {index}: {beta} (must be in [0, 1))")
+        group["betas"] = (beta1, beta2)
+        group["eps"] = _check_non_negative("eps", group["eps"])
+        group["weight_decay"] = _check_non_negative("weight_decay", group["weight_decay"])
+        return group
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        beta1, beta2 = group["betas"]
+        lr, weight_decay = group["lr"], group["weight_decay"]
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(param)
+            state["exp_avg_sq"] = np.zeros_like(param)
+        state["step"] += 1
+        step, exp_avg, exp_avg_sq = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        if weight_decay:
+            if self.decoupled_weight_decay:
+                param *= 1.0 - lr * weight_decay
+            else:
+                grad = grad + weight_decay * param
+        exp_avg *= beta1
+        exp_avg += (1.0 - beta1) * grad
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1.0 - beta2) * grad * grad
+        step_size = lr / (1.0 - beta1 ** step)
+        denominator = np.sqrt(exp_avg_sq) / np.sqrt(1.0 - beta2 ** step) + group["eps"]
+        param -= step_size * exp_avg / denominator
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter): before the Adam
+    step, p = p * (1 - lr * weight_decay); the gradient itself is not changed."""
+
+    decoupled_weight_decay = True
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1e-3,
+                 betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.01) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton's lecture 6e) in PyTorch's form, with optional momentum and centering.
+
+    Per step:
+        g = grad + weight_decay * p
+        v = alpha * v + (1 - alpha) * g^2
+        a = alpha * a + (1 - alpha) * g,  d = sqrt(v - a^2) + eps   (centered)
+                                          d = sqrt(v) + eps         (otherwise)
+        b = momentum * b + g / d,  p = p - lr * b                   (momentum > 0)
+        p = p - lr * g / d                                          (otherwise)
+    """
+
+    state_keys = ("step", "square_avg", "momentum_buffer", "grad_avg")
+
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1e-2, alpha: float = 0.99,
+                 eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False) -> None:
+        super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps, "weight_decay": weight_decay,
+                                  "momentum": momentum, "centered": centered})
+
+    def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
+        group = super()._check_group(group)
+        for name in ("alpha", "eps", "weight_decay", "momentum"):
+            group[name] = _check_non_negative(name, group[name])
+        group["centered"] = bool(group["centered"])
+        return group
+
+    def _state_keys(self, group: dict[str, Any]) -> tuple[str, ...]:
+        return (("step", "square_avg") + (("momentum_buffer",) if group["momentum"] > 0 else ())
+                + (("grad_avg",) if group["centered"] else ()))
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
+        alpha, momentum = group["alpha"], group["momentum"]
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = np.zeros_like(param)
+            if momentum > 0:
+                state["momentum_buffer"] = np.zeros_like(param)
+            if group["centered"]:
+                state["grad_avg"] = np.zeros_like(param)
+        state["step"] += 1
+        if group["weight_decay"]:
+            grad = grad + group["weight_decay"] * param
+        square_avg = state["square_avg"]
+        square_avg *= alpha
+        square_avg += (1.0 - alpha) * grad * grad
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            grad_avg += (1.0 - alpha) * (grad - grad_avg)
+            denominator = np.sqrt(square_avg - grad_avg * grad_avg)
+        else:
+            denominator = np.sqrt(square_avg)
+        denominator += group["eps"]
+        if momentum > 0:
+            buffer = state["momentum_buffer"]
+            buffer *= momentum
+            buffer += grad / denominator
+            param -= group["lr"] * buffer
+        else:
+            param -= group["lr"] * (grad / denominator)
+
+
+from tinygrad_edu.optim import lr_scheduler  # noqa: E402 (needs Optimizer defined above)
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
