@@ -91,7 +91,7 @@ def test_layernorm_without_affine_or_bias():
 def test_layernorm_forward_is_f_layer_norm():
     x = np.random.default_rng(0).normal(size=(2, 5, 3))
     norm = nn.LayerNorm(3).double()
-    np.testing.assert_array_equal(norm(x).data, F.layer_norm(Tensor(x), 3, norm.weight, norm.bias).data)
+    np.testing.assert_array_equal(norm(Tensor(x)).data, F.layer_norm(Tensor(x), 3, norm.weight, norm.bias).data)
 
 
 def test_layernorm_wrong_input_shape_raises():
@@ -103,7 +103,7 @@ def test_layernorm_wrong_input_shape_raises():
 def test_batchnorm2d_normalises_each_channel_over_batch_and_pixels():
     x = np.random.default_rng(0).normal(2.0, 3.0, size=(4, 3, 5, 5))
     norm = nn.BatchNorm2d(3).double()
-    y = norm(x).data
+    y = norm(Tensor(x)).data
     np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), 0, atol=1e-12)
     np.testing.assert_allclose(y.var(axis=(0, 2, 3)), 1, rtol=1e-3)
     np.testing.assert_allclose(norm.running_mean.data, 0.1 * x.mean(axis=(0, 2, 3)), rtol=1e-12)
@@ -116,7 +116,7 @@ def test_batchnorm2d_eval_uses_running_statistics():
     norm.running_mean.data[...] = [1.0, -1.0]
     norm.running_var.data[...] = [4.0, 9.0]
     norm.eval()
-    y = norm(np.ones((1, 2, 1, 1))).data.reshape(-1)
+    y = norm(Tensor(np.ones((1, 2, 1, 1)))).data.reshape(-1)
     np.testing.assert_allclose(y, [0.0, 2.0 / math.sqrt(9.0 + 1e-5)], rtol=1e-12)
 
 
