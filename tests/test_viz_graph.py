@@ -387,7 +387,10 @@ def test_a_gpt_sized_graph_collapses_each_module_by_default():
         assert f"<B>{name}</B>" in source and "box3d" in node_line(source, f"<B>{name}</B>")
     assert "softmax" not in source and "blocks.0.attn" not in source
     assert len(re.findall(r"^\s*n\d+ \[", source, flags=re.MULTILINE)) < 20
-    assert "59 ops, 11 parameters (3,264 values)" in node_line(source, "<B>blocks.0</B>")
+    # Both blocks run the same ops (how many primitives a composite uses is the engine's business).
+    counts = [re.search(r"(\d+) ops, 11 parameters \(3,264 values\)", node_line(source, f"<B>{name}</B>"))
+              for name in ("blocks.0", "blocks.1")]
+    assert all(counts) and counts[0].group(1) == counts[1].group(1) and 40 <= int(counts[0].group(1)) <= 80
 
 
 def test_chosen_modules_or_a_depth_can_be_expanded():
