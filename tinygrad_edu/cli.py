@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from typing import Any, NoReturn, Optional, Sequence
 
+__all__ = ["DATASETS", "USAGE_ERROR", "UsageError", "build_parser", "main", "run_demo", "run_trace"]
+
 DATASETS = ("moons", "spirals", "blobs", "xor")
 USAGE_ERROR = 2
 

@@ -22,6 +22,8 @@ import numpy as np
 
 from tinygrad_edu.tensor import Tensor
 
+__all__ = ["Adam", "AdamW", "Optimizer", "SGD"]
+
 
 def _check_non_negative(name: str, value: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
