@@ -99,8 +99,8 @@ class ArrayOps:
     permute = np.transpose
 
     @staticmethod
-    def sum(x: np.ndarray, axis: Any, keepdims: bool = False) -> np.ndarray:
-        return np.add.reduce(x, axis=axis, keepdims=keepdims)
+    def sum(x: np.ndarray, axis: Any, keepdims: bool = False) -> Any:
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)  # type: ignore[call-overload]
 
     @staticmethod
     def softmax(x: np.ndarray, axis: int, cached: Optional[np.ndarray] = None) -> np.ndarray:
@@ -166,6 +166,8 @@ class Function:
     output_data: np.ndarray
     saved: Any                 # () until save_for_backward; FREED after backward
     sequence: int              # creation number: larger than every input's node
+    _grad_output: Any          # what backward recorded (see the properties below)
+    _grads_to_inputs: Any
     hooks: Any = None          # hooks registered on the (non-leaf) output Tensor
     retained: Any = None       # weak reference to the output Tensor after retain_grad()
     created_at: Any = None     # (filename, lineno, function) of user code, in detect_anomaly
@@ -263,7 +265,8 @@ class Function:
                     ctx.input_data = arrays
                     ctx.output_data = output_data
                     ctx.sequence = _next_sequence()
-                    ctx._grad_output = ctx._grads_to_inputs = None
+                    ctx._grad_output = None
+                    ctx._grads_to_inputs = None
                     return make(output_data, ctx, True)
         return make(output_data, None, False)
 
@@ -468,11 +471,11 @@ def run_backward(
     xp = roots[0]._graph_ops if create_graph else ArrayOps
     grad_type = type(roots[0]) if create_graph else _ndarray
     wanted = _wanted_by_grad(inputs)
-    handed_out = {id(grad.data) for grad in root_grads}  # arrays the caller may still hold
+    handed_out = {id(root_grad.data) for root_grad in root_grads}  # arrays the caller may still hold
     pending: dict = {}
     heap: list = []
-    for root, grad in zip(roots, root_grads):
-        _add_pending(pending, heap, root, grad if create_graph else grad.data)
+    for root, root_grad in zip(roots, root_grads):
+        _add_pending(pending, heap, root, root_grad if create_graph else root_grad.data)
     results: list = [None] * len(inputs or ())
     with _walk_modes(create_graph) as check_anomaly:
         while heap:
@@ -525,7 +528,7 @@ heappop, heappush = heapq.heappop, heapq.heappush
 
 
 def _add_pending(pending: dict, heap: list, tensor: "Tensor", grad: Any) -> None:
-    key = tensor._ctx or tensor
+    key: Any = tensor._ctx or tensor
     if key in pending:
         total = pending[key] + grad
         pending[key] = total if type(total) is type(grad) else np.asarray(total)
@@ -721,8 +724,8 @@ def grad(
     An input that ``outputs`` does not depend on raises, unless
     ``allow_unused=True`` (then its gradient is ``None``), as in PyTorch.
     """
-    output_list = [outputs] if _is_tensor(outputs) else list(outputs)  # type: ignore[arg-type]
-    input_list = [inputs] if _is_tensor(inputs) else list(inputs)  # type: ignore[arg-type]
+    output_list: list = [outputs] if _is_tensor(outputs) else list(outputs)  # type: ignore[arg-type]
+    input_list: list = [inputs] if _is_tensor(inputs) else list(inputs)  # type: ignore[arg-type]
     for name, items in (("outputs", output_list), ("inputs", input_list)):
         for item in items:
             if not _is_tensor(item):

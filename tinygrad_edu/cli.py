@@ -28,6 +28,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, NoReturn, Optional, Sequence
 
+__all__ = ["DATASETS", "USAGE_ERROR", "UsageError", "build_parser", "main", "run_demo", "run_trace"]
+
 DATASETS = ("moons", "spirals", "blobs", "xor")
 USAGE_ERROR = 2
 # Upper limits, so that a typo (a few extra zeros) is an error rather than hours of training or a MemoryError.

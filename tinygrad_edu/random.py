@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["get_generator", "manual_seed"]
+
 _generator = np.random.default_rng()
 
 

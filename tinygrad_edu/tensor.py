@@ -45,6 +45,8 @@ from .ops.movement import Cat, Expand, GetItem, Pad, Permute, Reshape
 from .ops.reduce import Max, Min, Sum
 from .random import get_generator
 
+__all__ = ["AxisError", "DEFAULT_DTYPE", "DtypeError", "Tensor", "TensorOps"]
+
 DEFAULT_DTYPE = np.dtype(np.float32)
 
 

@@ -9,6 +9,8 @@ import numpy as np
 
 from tinygrad_edu.data._checks import check_count, make_rng
 
+__all__ = ["batches"]
+
 
 def _as_array(name: str, value: Any) -> tuple[np.ndarray, bool]:
     """`value`'s ndarray and whether it was a Tensor (so batches come back as Tensors)."""

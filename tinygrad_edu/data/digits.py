@@ -16,6 +16,8 @@ from numpy.typing import DTypeLike
 
 from tinygrad_edu.data._checks import check_float_dtype
 
+__all__ = ["N_DIGITS", "load_digits"]
+
 N_DIGITS = 1797
 _FILE_NAME = "digits.npz"
 

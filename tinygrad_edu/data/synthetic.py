@@ -31,6 +31,8 @@ from tinygrad_edu.data._checks import (
     split_evenly,
 )
 
+__all__ = ["make_blobs", "make_moons", "make_spirals"]
+
 # Turns of each spiral arm between its inner and outer end.
 _SPIRAL_TURNS = 1.5
 _SPIRAL_INNER_RADIUS = 0.15

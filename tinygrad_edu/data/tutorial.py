@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+__all__ = ["seed_example", "xor"]
+
 
 def seed_example() -> tuple[np.ndarray, np.ndarray]:
     """The 3x4 example of "Neural Networks from Scratch in Python and R".

@@ -23,6 +23,12 @@ from tinygrad_edu.ops import matmul as ops_matmul
 from tinygrad_edu.random import get_generator
 from tinygrad_edu.tensor import Tensor
 
+__all__ = [
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "gelu", "l1_loss",
+    "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "softplus",
+    "tanh"
+]
+
 _REDUCTIONS = ("mean", "sum", "none")
 
 

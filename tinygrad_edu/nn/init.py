@@ -19,6 +19,11 @@ import numpy as np
 from tinygrad_edu.random import get_generator
 from tinygrad_edu.tensor import Tensor
 
+__all__ = [
+    "calculate_fan_in_and_fan_out", "calculate_gain", "constant_", "kaiming_normal_", "kaiming_uniform_",
+    "normal_", "ones_", "uniform_", "xavier_normal_", "xavier_uniform_", "zeros_"
+]
+
 
 def _array(tensor: Any) -> np.ndarray:
     return tensor.data if isinstance(tensor, Tensor) else tensor

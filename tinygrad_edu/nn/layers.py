@@ -16,6 +16,11 @@ from tinygrad_edu.nn import init
 from tinygrad_edu.nn.module import Module
 from tinygrad_edu.tensor import Tensor
 
+__all__ = [
+    "AvgPool2d", "BatchNorm1d", "Conv2d", "Dropout", "Flatten", "GELU", "Identity", "Lambda", "LeakyReLU",
+    "Linear", "MLP", "MaxPool2d", "ReLU", "Sequential", "Sigmoid", "Softmax", "Softplus", "Tanh"
+]
+
 _DEFAULT_DTYPE = np.float32
 
 

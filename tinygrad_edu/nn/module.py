@@ -27,6 +27,8 @@ import numpy as np
 
 from tinygrad_edu.tensor import Tensor
 
+__all__ = ["CheckpointError", "IncompatibleKeys", "Module", "Parameter", "StateDictKeyError"]
+
 
 class StateDictKeyError(KeyError):
     """Raised by `load_state_dict(strict=True)` for missing or unexpected names.

@@ -17,6 +17,8 @@ from hypothesis.extra import numpy as hnp
 
 from ..tensor import Tensor
 
+__all__ = ["DEFAULT_LIMIT", "arrays", "broadcastable_shapes", "floats", "shapes", "tensors"]
+
 DEFAULT_LIMIT = 3.0
 
 
