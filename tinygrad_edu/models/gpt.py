@@ -28,6 +28,8 @@ from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.random import get_generator
 from tinygrad_edu.tensor import Tensor
 
+__all__ = ["Block", "CausalSelfAttention", "GPT", "causal_mask", "sample"]
+
 
 def causal_mask(size: int) -> np.ndarray:
     """(size, size) booleans, True where a query position may look at a key position (on or below the diagonal)."""

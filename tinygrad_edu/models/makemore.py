@@ -20,6 +20,8 @@ import numpy as np
 from tinygrad_edu import nn
 from tinygrad_edu.tensor import Tensor
 
+__all__ = ["CharMLP"]
+
 
 class CharMLP(nn.Module):
     """Logits for the next character given the previous `block_size` characters."""

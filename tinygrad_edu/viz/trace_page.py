@@ -31,6 +31,8 @@ from typing import Any
 
 import numpy as np
 
+__all__ = ["matrix_json", "render_page"]
+
 # A matrix with more rows or columns than this shows its first and last ones and elides the middle.
 MAX_SHOWN = 40
 
