@@ -25,14 +25,18 @@ the tensors it is handed.
 from __future__ import annotations
 
 import contextlib
+import dis
 import functools
 import gc
 import heapq
+import inspect
 import itertools
 import linecache
 import math
 import os
 import sys
+import threading
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
@@ -42,15 +46,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FREED", "RECORD_LIMIT", "ArrayOps", "Function", "GradientSummary", "backward", "detect_anomaly",
-    "enable_grad", "grad", "hook_on", "is_grad_enabled", "no_grad", "run_backward", "topological_order",
-    "unbroadcast",
+    "enable_grad", "grad", "hook_on", "is_grad_enabled", "mark_changed_in_place", "no_grad", "run_backward",
+    "set_grad_enabled", "topological_order", "unbroadcast",
 ]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
-# Module-level switches read on every op; plain globals keep the hot path cheap.  Each is read in
-# exactly one place per op (Function.apply), so making grad mode per-thread changes one line there.
-_grad_enabled = True
+# Switches read on every op, each in exactly one place per op (Function.apply).  Grad mode is per
+# thread, as in PyTorch (a thread-local read costs about 0.1 us); anomaly mode is one global.
+class _ThreadState(threading.local):
+    grad_enabled = True  # the default every new thread starts from
+
+
+_state = _ThreadState()
 _anomaly_enabled = False
 _next_sequence = itertools.count().__next__  # creation order of nodes: a node is newer than its inputs
 
@@ -182,8 +190,34 @@ class Function:
         raise NotImplementedError(f"{type(ctx).__name__} must define backward(ctx, grad_output)")
 
     def vjp(ctx, xp: Any, g: Any, out: Any, *inputs: Any) -> Any:  # noqa: N805
-        """The rule of an op that defines ``backward(ctx, grad_output)`` on Tensors (custom ops)."""
-        return ctx.backward(g if xp.records_graph else ctx.inputs[0]._make(g, None, False))
+        """The rule of an op that defines ``backward(ctx, grad_output)`` on Tensors (custom ops).
+
+        ``backward`` may be a plain method or a ``@staticmethod`` (PyTorch's form).  Under
+        ``create_graph`` the saved inputs and output come back from ``saved_tensors`` as the
+        graph's Tensors, so a rule written in Tensor operations is recorded.
+        """
+        backward = type(ctx).backward
+        if not xp.records_graph:
+            grads = backward(ctx, ctx.inputs[0]._make(g, None, False))
+        else:
+            saved = ctx.saved
+            ctx.saved = tuple(_saved_as_tensor(ctx, value) for value in saved) if type(saved) is tuple else saved
+            try:
+                grads = backward(ctx, g)
+            finally:
+                ctx.saved = saved
+        positions = ctx.__dict__.get("tensor_positions")
+        if positions is None:
+            return grads
+        # apply() was given non-Tensor arguments too: backward answers for every argument, the graph
+        # keeps the gradients of the Tensor ones.
+        grads = grads if type(grads) is tuple else tuple(grads) if isinstance(grads, list) else (grads,)
+        if len(grads) != len(ctx.needs_input_grad):
+            raise RuntimeError(
+                f"function {type(ctx).__name__} returned an incorrect number of gradients "
+                f"(expected {len(ctx.needs_input_grad)}, one per argument of apply(), got {len(grads)})"
+            )
+        return tuple(grads[position] for position in positions)
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep values (arrays, Tensors) that ``backward`` will need."""
@@ -231,19 +265,26 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: "Tensor", **kwargs: Any) -> "Tensor":
-        """Run the op on Tensors and, if any input needs a gradient, record the node."""
+        """Run the op on Tensors and, if any input needs a gradient, record the node.
+
+        A custom op may also be given non-Tensor arguments (numbers, tuples, None): they reach
+        ``forward`` unchanged, and ``backward`` returns None for them.
+        """
         if _anomaly_enabled:
             return _apply_checked(cls, inputs, kwargs)
         ctx = _new_object(cls)
         ctx.inputs = inputs
         ctx.saved = ()
         count = len(inputs)
-        if count == 2:
-            arrays: tuple = (inputs[0].data, inputs[1].data)
-        elif count == 1:
-            arrays = (inputs[0].data,)
-        else:
-            arrays = tuple([t.data for t in inputs])
+        try:
+            if count == 2:
+                arrays: tuple = (inputs[0].data, inputs[1].data)
+            elif count == 1:
+                arrays = (inputs[0].data,)
+            else:
+                arrays = tuple([t.data for t in inputs])
+        except AttributeError:
+            return _apply_with_constants(cls, inputs, kwargs)
         try:
             output_data = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as error:
@@ -253,7 +294,7 @@ class Function:
         if type(output_data) is not _ndarray:  # NumPy returns scalars for 0-d results
             output_data = np.asarray(output_data)
         make = inputs[0]._make
-        if _grad_enabled:
+        if _state.grad_enabled:
             for t in inputs:
                 if t.requires_grad:
                     if count == 2:
@@ -270,6 +311,48 @@ class Function:
 
 _new_object = object.__new__
 _ndarray = np.ndarray
+
+
+def _is_tensor_like(value: Any) -> bool:
+    return hasattr(value, "_make") and hasattr(value, "requires_grad")
+
+
+def _apply_with_constants(cls: Any, arguments: tuple, kwargs: dict) -> "Tensor":
+    """``apply`` given some non-Tensor arguments: forward sees them as given, the graph only the Tensors."""
+    positions = tuple(index for index, value in enumerate(arguments) if _is_tensor_like(value))
+    if not positions:
+        raise TypeError(f"{cls.__name__}.apply(): needs at least one Tensor argument, got "
+                        f"{', '.join(type(value).__name__ for value in arguments) or 'none'}")
+    tensors = tuple(arguments[index] for index in positions)
+    ctx = _new_object(cls)
+    ctx.inputs = tensors
+    ctx.saved = ()
+    ctx.tensor_positions = positions
+    output_data = cls.forward(ctx, *[value.data if _is_tensor_like(value) else value for value in arguments],
+                              **kwargs)
+    if type(output_data) is not _ndarray:
+        output_data = np.asarray(output_data)
+    make = tensors[0]._make
+    if _state.grad_enabled and any(t.requires_grad for t in tensors):
+        ctx.needs_input_grad = tuple(_is_tensor_like(value) and value.requires_grad for value in arguments)
+        ctx.input_data = tuple(t.data for t in tensors)
+        ctx.output_data = output_data
+        ctx.sequence = _next_sequence()
+        ctx._grad_output = ctx._grads_to_inputs = None
+        return make(output_data, ctx, True)
+    return make(output_data, None, False)
+
+
+def _saved_as_tensor(ctx: Function, value: Any) -> Any:
+    """Under create_graph: a saved input or output array as the graph's Tensor, another array as a constant."""
+    if type(value) is not _ndarray:
+        return value
+    for tensor, data in zip(ctx.inputs, ctx.input_data):
+        if value is data:
+            return tensor
+    if value is ctx.output_data:
+        return ctx.output
+    return ctx.inputs[0]._make(value, None, False)
 
 
 def _named_error(ctx: Function, error: Exception) -> Exception:
@@ -297,20 +380,53 @@ _SECOND_BACKWARD_MESSAGE = (
 # ---------------------------------------------------------------- grad modes
 
 class _GradMode(contextlib.ContextDecorator):
-    """Context manager (and decorator) that sets whether ops record the graph."""
+    """Context manager (and decorator) that sets whether ops record the graph, in this thread."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self._previous: list = []
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self._previous.append(_grad_enabled)
-        _grad_enabled = self.enabled
+        self._previous.append(_state.grad_enabled)
+        _state.grad_enabled = self.enabled
 
     def __exit__(self, *exc: Any) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous.pop()
+        _state.grad_enabled = self._previous.pop()
+
+    def _recreate_cm(self) -> "_GradMode":
+        return _GradMode(self.enabled)  # a fresh one per decorated call: calls in several threads do not share it
+
+    def __call__(self, function: Callable) -> Callable:  # type: ignore[override]
+        """Decorate ``function``; a generator function runs each step of its body in this mode."""
+        if not inspect.isgeneratorfunction(function):
+            return super().__call__(function)
+        enabled = self.enabled
+
+        @functools.wraps(function)
+        def generator(*args: Any, **kwargs: Any) -> Any:
+            steps = function(*args, **kwargs)
+            with _GradMode(enabled):
+                value = next(steps)  # StopIteration ends this generator too
+            while True:
+                try:
+                    sent = yield value
+                except GeneratorExit:
+                    steps.close()
+                    raise
+                except BaseException as error:  # thrown in by the caller: into the body, in this mode
+                    with _GradMode(enabled):
+                        try:
+                            value = steps.throw(error)
+                        except StopIteration as stop:
+                            return stop.value
+                else:
+                    with _GradMode(enabled):
+                        try:
+                            value = steps.send(sent)
+                        except StopIteration as stop:
+                            return stop.value
+
+        return generator
 
 
 def no_grad() -> _GradMode:
@@ -331,9 +447,33 @@ def enable_grad() -> _GradMode:
     return _GradMode(True)
 
 
+class set_grad_enabled(_GradMode):  # noqa: N801 (PyTorch's name)
+    """Turn recording on or off: at once when called, and back to the previous mode when used as a block.
+
+    >>> from tinygrad_edu import is_grad_enabled, set_grad_enabled
+    >>> with set_grad_enabled(False):
+    ...     is_grad_enabled()
+    False
+    >>> is_grad_enabled()
+    True
+    """
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__(bool(mode))
+        self._previous.append(_state.grad_enabled)
+        _state.grad_enabled = self.enabled
+
+    def __enter__(self) -> None:
+        pass  # the mode was set by the call
+
+    def __call__(self, function: Callable) -> Callable:  # type: ignore[override]
+        _state.grad_enabled = self._previous.pop()  # used as a decorator: only the decorated calls change the mode
+        return _GradMode(self.enabled)(function)
+
+
 def is_grad_enabled() -> bool:
-    """Whether operations are currently being recorded."""
-    return _grad_enabled
+    """Whether operations are currently being recorded (in this thread)."""
+    return _state.grad_enabled
 
 
 # ---------------------------------------------------------------- anomaly detection
@@ -347,13 +487,13 @@ class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 (PyTorch's name
 
     def __enter__(self) -> "detect_anomaly":
         global _anomaly_enabled
-        self._previous = _anomaly_enabled
+        self.__dict__.setdefault("_previous", []).append(_anomaly_enabled)  # a stack: the object may be re-entered
         _anomaly_enabled = True
         return self
 
     def __exit__(self, *exc: Any) -> None:
         global _anomaly_enabled
-        _anomaly_enabled = self._previous
+        _anomaly_enabled = self._previous.pop()
 
 
 def _user_frame() -> Optional[tuple]:
@@ -405,6 +545,118 @@ def _apply_checked(cls: Any, inputs: tuple, kwargs: dict) -> "Tensor":
         output._ctx.created_at = origin
     _check_finite(cls.op_name, origin, output.data, "forward output")
     return output
+
+
+# ---------------------------------------------------------------- in-place changes and versions
+#
+# Nothing is recorded per op.  An in-place change (``+=`` on a Tensor, an optimizer step) takes a
+# sequence number and notes it against the array it changed; the walk checks a node only if some
+# change came after the node was made (one integer comparison per node otherwise).
+
+_last_change = -1     # sequence number of the latest in-place change
+_changed: dict = {}   # id of the array that owns the memory -> (sequence number, weak reference, tensor version)
+_rebound: Any = weakref.WeakKeyDictionary()  # tensor -> [(sequence, ctx, data)] it had before an in-place op in grad mode
+_values_used_by: dict = {}  # Function class -> (uses its output, which inputs), read from its rule
+
+
+def _owner(array: np.ndarray) -> np.ndarray:
+    while isinstance(array.base, _ndarray):
+        array = array.base
+    return array
+
+
+def _forget(key: int, reference: Any) -> None:
+    entry = _changed.get(key)
+    if entry is not None and entry[1] is reference:
+        del _changed[key]
+
+
+def mark_changed_in_place(tensor: "Tensor", previous: Optional[tuple] = None) -> None:
+    """Record that ``tensor``'s values were changed in place: bump ``tensor._version``.
+
+    A later backward through a node that saved those values (made before the
+    change) raises instead of computing with the new ones.  ``previous`` is the
+    ``(ctx, data)`` the tensor had when an in-place op in grad mode gave it a new
+    node and array: nodes made before still send gradients to the old node.
+    """
+    global _last_change
+    tensor._version += 1
+    sequence = _last_change = _next_sequence()
+    array = _owner(tensor.data if previous is None else previous[1])
+    key = id(array)
+    reference = weakref.ref(array, functools.partial(_forget, key))
+    _changed[key] = (sequence, reference, tensor._version)
+    if previous is not None:
+        _rebound.setdefault(tensor, []).append((sequence,) + tuple(previous))
+
+
+def _values_used(cls: Any) -> tuple:
+    """(uses ``out``, uses each input or None for all) of a built-in rule, read from its code; cached."""
+    found = _values_used_by.get(cls)
+    if found is None:
+        code = cls.vjp.__code__
+        loaded: set = set()
+        for instruction in dis.get_instructions(code):
+            if instruction.opname.startswith(("LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE")):
+                value = instruction.argval
+                loaded.update(value if isinstance(value, tuple) else (value,))
+        names = code.co_varnames[:code.co_argcount]
+        varargs = code.co_varnames[code.co_argcount] if code.co_flags & inspect.CO_VARARGS else None
+        found = _values_used_by[cls] = (len(names) > 3 and names[3] in loaded,
+                                        tuple(name in loaded for name in names[4:]),
+                                        varargs is not None and varargs in loaded)
+    return found
+
+
+def _changed_since(array: Any, sequence: int) -> Optional[int]:
+    """The tensor version after the latest change of ``array`` made after ``sequence``, or None."""
+    if type(array) is not _ndarray:
+        return None
+    owner = _owner(array)
+    entry = _changed.get(id(owner))
+    if entry is None or entry[0] < sequence or entry[1]() is not owner:
+        return None
+    return entry[2]
+
+
+def _modified_error(node: Function, what: str, array: np.ndarray, version: int) -> RuntimeError:
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"{what} of '{node.op_name}' (a {array.dtype} tensor of shape {array.shape}) was changed in place after "
+        f"'{node.op_name}' saved it (that tensor is now at version {version}). Hint: make the change after "
+        "backward, or on a copy (`x = x + 1` instead of `x += 1`); an optimizer step counts as one."
+    )
+
+
+def _inputs_as_recorded(node: Function) -> tuple:
+    """For a node made before some in-place change: raise if its rule needs a changed value; its inputs as it saw them."""
+    sequence = node.sequence
+    if type(node).vjp is Function.vjp:  # a custom op: what it saved
+        saved = node.saved if type(node.saved) is tuple else ()
+        for index, value in enumerate(saved):
+            version = _changed_since(value, sequence)
+            if version is not None:
+                raise _modified_error(node, f"saved tensor {index}", value, version)
+    else:
+        uses_output, uses_inputs, uses_rest = _values_used(type(node))
+        version = _changed_since(node.output_data, sequence) if uses_output else None
+        if version is not None:
+            raise _modified_error(node, "output 0", node.output_data, version)
+        for index, data in enumerate(node.input_data):
+            if uses_inputs[index] if index < len(uses_inputs) else uses_rest:
+                version = _changed_since(data, sequence)
+                if version is not None:
+                    raise _modified_error(node, f"input {index}", data, version)
+    inputs = node.inputs
+    if _rebound:
+        recorded = list(inputs)
+        for index, tensor in enumerate(inputs):
+            for changed_at, ctx, data in _rebound.get(tensor, ()):
+                if changed_at > sequence:  # the first rebinding after the node: what the node was made from
+                    recorded[index] = tensor._make(data, ctx, ctx is not None)
+                    break
+        inputs = tuple(recorded)
+    return inputs
 
 
 # ---------------------------------------------------------------- the backward walk
@@ -474,6 +726,8 @@ def run_backward(
     for root, grad in zip(roots, root_grads):
         _add_pending(pending, heap, root, grad if create_graph else grad.data)
     results: list = [None] * len(inputs or ())
+    last_change = _last_change
+    needed = None if inputs is None else _nodes_leading_to(roots, wanted)
     with _walk_modes(create_graph) as check_anomaly:
         while heap:
             node = heappop(heap)[1]
@@ -482,6 +736,9 @@ def run_backward(
                 raise RuntimeError(_SECOND_BACKWARD_MESSAGE.format(op=node.op_name))
             if node.hooks is not None or node.retained is not None or node in wanted:
                 g = _visit_tensor(node, g, wanted, results, create_graph, handed_out)
+            if needed is not None and node not in needed:
+                continue  # grad(): nothing it was asked for lies behind this node, so it is neither run nor freed
+            node_inputs = node.inputs if node.sequence > last_change else _inputs_as_recorded(node)
             if create_graph:
                 grads = node.vjp(xp, g, node.output, *node.inputs)
             else:
@@ -493,7 +750,7 @@ def run_backward(
             if not retain_graph:
                 node.saved = FREED
             sent: list = []  # what this node sent each input, for drawings
-            for tensor, grad in zip(node.inputs, grads):
+            for tensor, grad in zip(node_inputs, grads):
                 if grad is None or not tensor.requires_grad:
                     sent.append(None)
                     continue
@@ -524,6 +781,18 @@ def run_backward(
 heappop, heappush = heapq.heappop, heapq.heappush
 
 
+def _nodes_leading_to(roots: Sequence["Tensor"], wanted: dict) -> set:
+    """For grad(): the nodes whose rules must run to reach the wanted tensors (those with one behind them)."""
+    needed: set = set()
+    for node in topological_order(*roots):  # inputs before their users
+        for tensor in node.inputs:
+            key = tensor._ctx or tensor
+            if key in wanted or key in needed:
+                needed.add(node)
+                break
+    return needed
+
+
 def _add_pending(pending: dict, heap: list, tensor: "Tensor", grad: Any) -> None:
     key = tensor._ctx or tensor
     if key in pending:
@@ -540,7 +809,11 @@ def _as_tuple(node: Function, grads: Any) -> tuple:
     if type(grads) is not tuple:
         grads = tuple(grads) if isinstance(grads, list) else (grads,)
     if len(grads) != len(node.inputs):
-        raise RuntimeError(f"backward of '{node.op_name}' returned {len(grads)} gradients for {len(node.inputs)} inputs")
+        raise RuntimeError(
+            f"function {type(node).__name__} returned an incorrect number of gradients (expected "
+            f"{len(node.inputs)}, got {len(grads)}): backward of '{node.op_name}' returned {len(grads)} gradients "
+            f"for {len(node.inputs)} inputs"
+        )
     return grads
 
 
@@ -554,16 +827,16 @@ def _walk_modes(create_graph: bool) -> Iterator[bool]:
     frees everything), so the cyclic collector's scans of a large graph would be
     pure overhead.  A 0 * inf in a rule is a convention here, not a warning.
     """
-    global _grad_enabled, _anomaly_enabled
-    previous_mode, check_anomaly = _grad_enabled, _anomaly_enabled
-    _grad_enabled, _anomaly_enabled = create_graph, False
+    global _anomaly_enabled
+    previous_mode, check_anomaly = _state.grad_enabled, _anomaly_enabled
+    _state.grad_enabled, _anomaly_enabled = create_graph, False
     collector_was_enabled = gc.isenabled()
     gc.disable()
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             yield check_anomaly
     finally:
-        _grad_enabled, _anomaly_enabled = previous_mode, check_anomaly
+        _state.grad_enabled, _anomaly_enabled = previous_mode, check_anomaly
         if collector_was_enabled:
             gc.enable()
 
@@ -627,9 +900,10 @@ def _to_input_gradient(grad: Any, tensor: "Tensor", node: Function, xp: Any) -> 
         try:
             grad = unbroadcast(grad, tensor.shape, xp)
         except ValueError:
+            index = next((i for i, t in enumerate(node.inputs) if t is tensor), 0)
             raise RuntimeError(
-                f"backward of '{node.op_name}' returned a gradient of shape {grad.shape} "
-                f"for an input of shape {tensor.shape}"
+                f"function {type(node).__name__} returned an invalid gradient for input {index}: backward of "
+                f"'{node.op_name}' returned a gradient of shape {grad.shape} for an input of shape {tensor.shape}"
             ) from None
     if grad.dtype != tensor.dtype:
         grad = grad.cast(tensor.dtype) if xp.records_graph else grad.astype(tensor.dtype)
@@ -640,6 +914,8 @@ def _deliver_to_leaf(tensor: Any, grad: Any, wanted: dict, results: list, accumu
                      handed_out: set) -> None:
     """A leaf's gradient is complete: hand it to grad(), or add it into ``.grad``."""
     if tensor in wanted:
+        if tensor._hooks:  # leaf hooks run under grad() as under backward()
+            grad = _run_hooks(tensor._hooks, tensor, grad, create_graph)
         value = grad if create_graph else tensor._make(grad, None, False)
         for index in wanted[tensor]:
             results[index] = value
