@@ -60,6 +60,19 @@ class _ThreadState(threading.local):
 
 _state = _ThreadState()
 _anomaly_enabled = False
+# How many threads have recording off right now.  While none has (the usual case), an op needs only
+# this global, not the thread-local read; `_set_grad_mode` keeps it right.
+_threads_without_grad = 0
+_mode_lock = threading.Lock()
+
+
+def _set_grad_mode(enabled: bool) -> None:
+    """Set this thread's grad mode (and the count of threads with it off)."""
+    global _threads_without_grad
+    with _mode_lock:
+        if _state.grad_enabled != enabled:
+            _threads_without_grad += -1 if enabled else 1
+        _state.grad_enabled = enabled
 _next_sequence = itertools.count().__next__  # creation order of nodes: a node is newer than its inputs
 
 # After backward each node remembers the gradients it received and sent (for drawings and
@@ -278,11 +291,11 @@ class Function:
         count = len(inputs)
         try:
             if count == 2:
-                arrays: tuple = (inputs[0].data, inputs[1].data)
+                arrays: tuple = (inputs[0]._data, inputs[1]._data)
             elif count == 1:
-                arrays = (inputs[0].data,)
+                arrays = (inputs[0]._data,)
             else:
-                arrays = tuple([t.data for t in inputs])
+                arrays = tuple([t._data for t in inputs])
         except AttributeError:
             return _apply_with_constants(cls, inputs, kwargs)
         try:
@@ -294,7 +307,7 @@ class Function:
         if type(output_data) is not _ndarray:  # NumPy returns scalars for 0-d results
             output_data = np.asarray(output_data)
         make = inputs[0]._make
-        if _state.grad_enabled:
+        if _threads_without_grad == 0 or _state.grad_enabled:
             for t in inputs:
                 if t.requires_grad:
                     if count == 2:
@@ -388,10 +401,10 @@ class _GradMode(contextlib.ContextDecorator):
 
     def __enter__(self) -> None:
         self._previous.append(_state.grad_enabled)
-        _state.grad_enabled = self.enabled
+        _set_grad_mode(self.enabled)
 
     def __exit__(self, *exc: Any) -> None:
-        _state.grad_enabled = self._previous.pop()
+        _set_grad_mode(self._previous.pop())
 
     def _recreate_cm(self) -> "_GradMode":
         return _GradMode(self.enabled)  # a fresh one per decorated call: calls in several threads do not share it
@@ -461,13 +474,13 @@ class set_grad_enabled(_GradMode):  # noqa: N801 (PyTorch's name)
     def __init__(self, mode: bool) -> None:
         super().__init__(bool(mode))
         self._previous.append(_state.grad_enabled)
-        _state.grad_enabled = self.enabled
+        _set_grad_mode(self.enabled)
 
     def __enter__(self) -> None:
         pass  # the mode was set by the call
 
     def __call__(self, function: Callable) -> Callable:  # type: ignore[override]
-        _state.grad_enabled = self._previous.pop()  # used as a decorator: only the decorated calls change the mode
+        _set_grad_mode(self._previous.pop())  # used as a decorator: only the decorated calls change the mode
         return _GradMode(self.enabled)(function)
 
 
@@ -555,7 +568,9 @@ def _apply_checked(cls: Any, inputs: tuple, kwargs: dict) -> "Tensor":
 
 _last_change = -1     # sequence number of the latest in-place change
 _changed: dict = {}   # id of the array that owns the memory -> (sequence number, weak reference, tensor version)
-_rebound: Any = weakref.WeakKeyDictionary()  # tensor -> [(sequence, ctx, data)] it had before an in-place op in grad mode
+# Both keyed by id(tensor) (a Tensor's == is elementwise), each entry dropped when its tensor dies:
+_rebound: dict = {}   # -> [(sequence, ctx, data)] it had before an in-place op in grad mode
+_versions: dict = {}  # -> its version, for tensors changed at least once
 _values_used_by: dict = {}  # Function class -> (uses its output, which inputs), read from its rule
 
 
@@ -571,8 +586,18 @@ def _forget(key: int, reference: Any) -> None:
         del _changed[key]
 
 
+def version_of(tensor: "Tensor") -> int:
+    """How many times ``tensor`` was changed in place (``Tensor._version``); kept here, so ops pay nothing for it."""
+    return _versions.get(id(tensor), 0)
+
+
+def _drop_tensor(key: int, _reference: Any) -> None:
+    _versions.pop(key, None)
+    _rebound.pop(key, None)
+
+
 def mark_changed_in_place(tensor: "Tensor", previous: Optional[tuple] = None) -> None:
-    """Record that ``tensor``'s values were changed in place: bump ``tensor._version``.
+    """Record that ``tensor``'s values were changed in place: bump its version (``tensor._version``).
 
     A later backward through a node that saved those values (made before the
     change) raises instead of computing with the new ones.  ``previous`` is the
@@ -580,14 +605,21 @@ def mark_changed_in_place(tensor: "Tensor", previous: Optional[tuple] = None) ->
     node and array: nodes made before still send gradients to the old node.
     """
     global _last_change
-    tensor._version += 1
+    tensor_key = id(tensor)
+    if tensor_key not in _versions:
+        weakref.finalize(tensor, _drop_tensor, tensor_key, None)
+    version = _versions[tensor_key] = _versions.get(tensor_key, 0) + 1
     sequence = _last_change = _next_sequence()
     array = _owner(tensor.data if previous is None else previous[1])
     key = id(array)
-    reference = weakref.ref(array, functools.partial(_forget, key))
-    _changed[key] = (sequence, reference, tensor._version)
+    entry = _changed.get(key)
+    if entry is not None and entry[1]() is array:  # changed before (each optimizer step): reuse its reference
+        reference = entry[1]
+    else:
+        reference = weakref.ref(array, functools.partial(_forget, key))
+    _changed[key] = (sequence, reference, version)
     if previous is not None:
-        _rebound.setdefault(tensor, []).append((sequence,) + tuple(previous))
+        _rebound.setdefault(tensor_key, []).append((sequence,) + tuple(previous))
 
 
 def _values_used(cls: Any) -> tuple:
@@ -651,7 +683,7 @@ def _inputs_as_recorded(node: Function) -> tuple:
     if _rebound:
         recorded = list(inputs)
         for index, tensor in enumerate(inputs):
-            for changed_at, ctx, data in _rebound.get(tensor, ()):
+            for changed_at, ctx, data in _rebound.get(id(tensor), ()):
                 if changed_at > sequence:  # the first rebinding after the node: what the node was made from
                     recorded[index] = tensor._make(data, ctx, ctx is not None)
                     break
@@ -727,7 +759,7 @@ def run_backward(
         _add_pending(pending, heap, root, grad if create_graph else grad.data)
     results: list = [None] * len(inputs or ())
     last_change = _last_change
-    needed = None if inputs is None else _nodes_leading_to(roots, wanted)
+    floor = _pruning_floor(wanted)
     with _walk_modes(create_graph) as check_anomaly:
         while heap:
             node = heappop(heap)[1]
@@ -736,7 +768,7 @@ def run_backward(
                 raise RuntimeError(_SECOND_BACKWARD_MESSAGE.format(op=node.op_name))
             if node.hooks is not None or node.retained is not None or node in wanted:
                 g = _visit_tensor(node, g, wanted, results, create_graph, handed_out)
-            if needed is not None and node not in needed:
+            if node.sequence <= floor:
                 continue  # grad(): nothing it was asked for lies behind this node, so it is neither run nor freed
             node_inputs = node.inputs if node.sequence > last_change else _inputs_as_recorded(node)
             if create_graph:
@@ -754,7 +786,7 @@ def run_backward(
                 if grad is None or not tensor.requires_grad:
                     sent.append(None)
                     continue
-                data = tensor.data
+                data = tensor._data
                 # dtypes by identity: NumPy's built-in dtypes are singletons, anything else takes the slow path
                 if type(grad) is not grad_type or grad.shape != data.shape or grad.dtype is not data.dtype:
                     grad = _to_input_gradient(grad, tensor, node, xp)
@@ -768,9 +800,9 @@ def run_backward(
                     total = previous + grad  # never in place: either may also be a record or another edge's gradient
                     pending[key] = total if type(total) is grad_type else np.asarray(total)  # 0-d sums give scalars
                 # Drawings read these; a large gradient into an intermediate is kept as its summary.
-                sent.append(grad if key is tensor or (grad.data.size if create_graph else grad.size) <= RECORD_LIMIT
+                sent.append(grad if key is tensor or (grad._data.size if create_graph else grad.size) <= RECORD_LIMIT
                             else _summary(grad))
-            node._grad_output = g if (g.data.size if create_graph else g.size) <= RECORD_LIMIT else _summary(g)
+            node._grad_output = g if (g._data.size if create_graph else g.size) <= RECORD_LIMIT else _summary(g)
             node._grads_to_inputs = sent
         # What is left in ``pending`` are the leaves (and roots that are leaves).
         for tensor, grad in pending.items():
@@ -781,16 +813,15 @@ def run_backward(
 heappop, heappush = heapq.heappop, heapq.heappush
 
 
-def _nodes_leading_to(roots: Sequence["Tensor"], wanted: dict) -> set:
-    """For grad(): the nodes whose rules must run to reach the wanted tensors (those with one behind them)."""
-    needed: set = set()
-    for node in topological_order(*roots):  # inputs before their users
-        for tensor in node.inputs:
-            key = tensor._ctx or tensor
-            if key in wanted or key in needed:
-                needed.add(node)
-                break
-    return needed
+def _pruning_floor(wanted: dict) -> int:
+    """For grad() asked only for intermediate tensors: nodes this old or older lead to none of them, so are not walked.
+
+    (A node leading to a wanted node is newer than it.)  When a leaf is wanted,
+    or for backward(), everything is walked: -1.
+    """
+    if not wanted or not all(isinstance(key, Function) for key in wanted):
+        return -1
+    return min(key.sequence for key in wanted)
 
 
 def _add_pending(pending: dict, heap: list, tensor: "Tensor", grad: Any) -> None:
@@ -829,14 +860,16 @@ def _walk_modes(create_graph: bool) -> Iterator[bool]:
     """
     global _anomaly_enabled
     previous_mode, check_anomaly = _state.grad_enabled, _anomaly_enabled
-    _state.grad_enabled, _anomaly_enabled = create_graph, False
+    _anomaly_enabled = False
+    _set_grad_mode(create_graph)
     collector_was_enabled = gc.isenabled()
     gc.disable()
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             yield check_anomaly
     finally:
-        _state.grad_enabled, _anomaly_enabled = previous_mode, check_anomaly
+        _anomaly_enabled = check_anomaly
+        _set_grad_mode(previous_mode)
         if collector_was_enabled:
             gc.enable()
 
@@ -937,12 +970,12 @@ def _accumulate_leaf(tensor: "Tensor", grad: Any, create_graph: bool, handed_out
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
     elif tensor.grad is None:
         flags = grad.flags
-        if not (flags.owndata and flags.writeable) or id(grad) in handed_out or grad.dtype != tensor.data.dtype:
-            grad = np.array(grad, dtype=tensor.data.dtype, copy=True)
+        if not (flags.owndata and flags.writeable) or id(grad) in handed_out or grad.dtype != tensor._data.dtype:
+            grad = np.array(grad, dtype=tensor._data.dtype, copy=True)
         handed_out.add(id(grad))
         tensor.grad = tensor._make(grad, None, False)
     else:
-        tensor.grad = tensor._make(tensor.grad.data + grad, None, False)
+        tensor.grad = tensor._make(tensor.grad._data + grad, None, False)
 
 
 def backward(

@@ -156,25 +156,25 @@ class Tensor:
     float32 unless ``dtype`` says otherwise.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "_version", "__weakref__")
+    # ``data`` is a property over the slot ``_data`` so that assigning to it always stores an array
+    # (PyTorch's escape hatch: ``p.data = t``, ``p.data -= lr * p.grad``); the per-op path reads ``_data``.
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_hooks", "__weakref__")
     # Make NumPy defer to Tensor in mixed expressions: ndarray * Tensor -> Tensor.__rmul__.
     __array_priority__ = 1000
     _graph_ops = TensorOps  # what backward rules run on under create_graph (the walk reads it from the roots)
 
-    data: np.ndarray
+    _data: np.ndarray
     grad: Optional["Tensor"]
     requires_grad: bool
     _ctx: Any
     _hooks: Optional[list]
-    _version: int  # bumped by every in-place update (``+=``, an optimizer step), as PyTorch's
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        self.data = _to_array(data, dtype)
+        self._data = _to_array(data, dtype)
         self.grad = None
         self.requires_grad = False
         self._ctx = None
         self._hooks = None
-        self._version = 0
         if requires_grad:
             self.requires_grad_(True)
 
@@ -182,12 +182,11 @@ class Tensor:
     def _make(data: np.ndarray, ctx: Any, requires_grad: bool) -> "Tensor":
         """Wrap an array without validation or copy: the per-op path."""
         tensor = _new_tensor(Tensor)
-        tensor.data = data
+        tensor._data = data
         tensor.grad = None
         tensor.requires_grad = requires_grad
         tensor._ctx = ctx
         tensor._hooks = None
-        tensor._version = 0
         return tensor
 
     # ------------------------------------------------------------ factories
@@ -235,16 +234,36 @@ class Tensor:
     # ------------------------------------------------------------ attributes and conversion
 
     @property
+    def data(self) -> np.ndarray:
+        """The values as a NumPy array (shared, not copied); changing it is not recorded.
+
+        Assigning stores an array: a Tensor's, or the value given (``p.data = t``
+        and ``p.data -= lr * p.grad`` leave ``p.data`` an ndarray).
+        """
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        if type(value) is not np.ndarray:
+            value = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = value
+
+    @property
+    def _version(self) -> int:
+        """How many times the values were changed in place (``+=``, an optimizer step), as PyTorch's."""
+        return autograd.version_of(self)
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def T(self) -> "Tensor":  # noqa: N802 (NumPy's name)
@@ -820,17 +839,17 @@ def _operand(value: Any, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (bool, int, float, np.number, np.bool_)):
-        dtype = like.data.dtype if like.data.dtype.kind in "fc" or isinstance(value, (int, bool, np.integer)) \
-            else np.result_type(like.data.dtype, value)
+        dtype = like._data.dtype if like._data.dtype.kind in "fc" or isinstance(value, (int, bool, np.integer)) \
+            else np.result_type(like._data.dtype, value)
         return Tensor._make(np.asarray(value, dtype=dtype), None, False)
     if isinstance(value, np.ndarray):
         if value.dtype.kind == "f":
             return Tensor._make(value, None, False)
         if value.dtype.kind in "biu":
-            kind = like.data.dtype.kind
-            return Tensor._make(value.astype(like.data.dtype if kind == "f" else value.dtype), None, False)
+            kind = like._data.dtype.kind
+            return Tensor._make(value.astype(like._data.dtype if kind == "f" else value.dtype), None, False)
     if isinstance(value, (list, tuple)):
-        return _operand(_to_array(value, like.data.dtype if like.data.dtype.kind == "f" else None), like)
+        return _operand(_to_array(value, like._data.dtype if like._data.dtype.kind == "f" else None), like)
     raise TypeError(f"unsupported operand: Tensor and {type(value).__name__}")
 
 
