@@ -158,6 +158,13 @@ class Function:
     ``forward`` receives the inputs' NumPy arrays (and keyword arguments) and
     returns an array.  ``backward`` receives the output gradient as a Tensor and
     returns one gradient per input (a Tensor, an array or ``None``), in order.
+    Both may be plain methods or ``@staticmethod``s taking ``ctx`` (PyTorch's
+    form).  Arguments of ``apply`` that are not Tensors (numbers, tuples, None)
+    reach ``forward`` unchanged and get ``None`` from ``backward``;
+    ``ctx.needs_input_grad`` has one bool per argument.  Under
+    ``create_graph=True``, ``ctx.saved_tensors`` gives the saved inputs and
+    output as the graph's Tensors, so a ``backward`` in Tensor operations is
+    recorded and can be differentiated again.
     A gradient may have the broadcast shape; it is summed back to the input's
     shape by `unbroadcast`.  For a rule that can be differentiated again, write
     it in Tensor operations on ``ctx.inputs`` (the input Tensors) and
