@@ -513,7 +513,7 @@ class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 (PyTorch's name
 
     def __exit__(self, *exc: Any) -> None:
         global _anomaly_enabled
-        _anomaly_enabled = self._previous.pop()
+        _anomaly_enabled = self.__dict__["_previous"].pop()
 
 
 def _user_frame() -> Optional[tuple]:
