@@ -69,10 +69,12 @@ _mode_lock = threading.Lock()
 def _set_grad_mode(enabled: bool) -> None:
     """Set this thread's grad mode (and the count of threads with it off)."""
     global _threads_without_grad
-    with _mode_lock:
-        if _state.grad_enabled != enabled:
-            _threads_without_grad += -1 if enabled else 1
-        _state.grad_enabled = enabled
+    state = _state
+    if state.grad_enabled is enabled:
+        return
+    with _mode_lock:  # += on a global is not atomic between threads
+        _threads_without_grad += -1 if enabled else 1
+    state.grad_enabled = enabled
 _next_sequence = itertools.count().__next__  # creation order of nodes: a node is newer than its inputs
 
 # After backward each node remembers the gradients it received and sent (for drawings and
@@ -403,7 +405,7 @@ class _GradMode(contextlib.ContextDecorator):
     """Context manager (and decorator) that sets whether ops record the graph, in this thread."""
 
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+        self.enabled = bool(enabled)  # a bool: _set_grad_mode compares by identity
         self._previous: list = []
 
     def __enter__(self) -> None:
@@ -479,7 +481,7 @@ class set_grad_enabled(_GradMode):  # noqa: N801 (PyTorch's name)
     """
 
     def __init__(self, mode: bool) -> None:
-        super().__init__(bool(mode))
+        super().__init__(bool(mode))  # a bool: the mode is compared by identity
         self._previous.append(_state.grad_enabled)
         _set_grad_mode(self.enabled)
 
@@ -868,7 +870,7 @@ def _walk_modes(create_graph: bool) -> Iterator[bool]:
     global _anomaly_enabled
     previous_mode, check_anomaly = _state.grad_enabled, _anomaly_enabled
     _anomaly_enabled = False
-    _set_grad_mode(create_graph)
+    _set_grad_mode(bool(create_graph))
     collector_was_enabled = gc.isenabled()
     gc.disable()
     try:
