@@ -25,14 +25,18 @@ the tensors it is handed.
 from __future__ import annotations
 
 import contextlib
+import dis
 import functools
 import gc
 import heapq
+import inspect
 import itertools
 import linecache
 import math
 import os
 import sys
+import threading
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
@@ -42,16 +46,35 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FREED", "RECORD_LIMIT", "ArrayOps", "Function", "GradientSummary", "backward", "detect_anomaly",
-    "enable_grad", "grad", "hook_on", "is_grad_enabled", "no_grad", "run_backward", "topological_order",
-    "unbroadcast",
+    "enable_grad", "grad", "hook_on", "is_grad_enabled", "mark_changed_in_place", "no_grad", "run_backward",
+    "set_grad_enabled", "topological_order", "unbroadcast",
 ]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
-# Module-level switches read on every op; plain globals keep the hot path cheap.  Each is read in
-# exactly one place per op (Function.apply), so making grad mode per-thread changes one line there.
-_grad_enabled = True
+# Switches read on every op, each in exactly one place per op (Function.apply).  Grad mode is per
+# thread, as in PyTorch (a thread-local read costs about 0.1 us); anomaly mode is one global.
+class _ThreadState(threading.local):
+    grad_enabled = True  # the default every new thread starts from
+
+
+_state = _ThreadState()
 _anomaly_enabled = False
+# How many threads have recording off right now.  While none has (the usual case), an op needs only
+# this global, not the thread-local read; `_set_grad_mode` keeps it right.
+_threads_without_grad = 0
+_mode_lock = threading.Lock()
+
+
+def _set_grad_mode(enabled: bool) -> None:
+    """Set this thread's grad mode (and the count of threads with it off)."""
+    global _threads_without_grad
+    state = _state
+    if state.grad_enabled is enabled:
+        return
+    with _mode_lock:  # += on a global is not atomic between threads
+        _threads_without_grad += -1 if enabled else 1
+    state.grad_enabled = enabled
 _next_sequence = itertools.count().__next__  # creation order of nodes: a node is newer than its inputs
 
 # After backward each node remembers the gradients it received and sent (for drawings and
@@ -137,6 +160,13 @@ class Function:
     ``forward`` receives the inputs' NumPy arrays (and keyword arguments) and
     returns an array.  ``backward`` receives the output gradient as a Tensor and
     returns one gradient per input (a Tensor, an array or ``None``), in order.
+    Both may be plain methods or ``@staticmethod``s taking ``ctx`` (PyTorch's
+    form).  Arguments of ``apply`` that are not Tensors (numbers, tuples, None)
+    reach ``forward`` unchanged and get ``None`` from ``backward``;
+    ``ctx.needs_input_grad`` has one bool per argument.  Under
+    ``create_graph=True``, ``ctx.saved_tensors`` gives the saved inputs and
+    output as the graph's Tensors, so a ``backward`` in Tensor operations is
+    recorded and can be differentiated again.
     A gradient may have the broadcast shape; it is summed back to the input's
     shape by `unbroadcast`.  For a rule that can be differentiated again, write
     it in Tensor operations on ``ctx.inputs`` (the input Tensors) and
@@ -184,8 +214,34 @@ class Function:
         raise NotImplementedError(f"{type(ctx).__name__} must define backward(ctx, grad_output)")
 
     def vjp(ctx, xp: Any, g: Any, out: Any, *inputs: Any) -> Any:  # noqa: N805
-        """The rule of an op that defines ``backward(ctx, grad_output)`` on Tensors (custom ops)."""
-        return ctx.backward(g if xp.records_graph else ctx.inputs[0]._make(g, None, False))
+        """The rule of an op that defines ``backward(ctx, grad_output)`` on Tensors (custom ops).
+
+        ``backward`` may be a plain method or a ``@staticmethod`` (PyTorch's form).  Under
+        ``create_graph`` the saved inputs and output come back from ``saved_tensors`` as the
+        graph's Tensors, so a rule written in Tensor operations is recorded.
+        """
+        backward = type(ctx).backward
+        if not xp.records_graph:
+            grads = backward(ctx, ctx.inputs[0]._make(g, None, False))
+        else:
+            saved = ctx.saved
+            ctx.saved = tuple(_saved_as_tensor(ctx, value) for value in saved) if type(saved) is tuple else saved
+            try:
+                grads = backward(ctx, g)
+            finally:
+                ctx.saved = saved
+        positions = ctx.__dict__.get("tensor_positions")
+        if positions is None:
+            return grads
+        # apply() was given non-Tensor arguments too: backward answers for every argument, the graph
+        # keeps the gradients of the Tensor ones.
+        grads = grads if type(grads) is tuple else tuple(grads) if isinstance(grads, list) else (grads,)
+        if len(grads) != len(ctx.needs_input_grad):
+            raise RuntimeError(
+                f"function {type(ctx).__name__} returned an incorrect number of gradients "
+                f"(expected {len(ctx.needs_input_grad)}, one per argument of apply(), got {len(grads)})"
+            )
+        return tuple(grads[position] for position in positions)
 
     def save_for_backward(self, *values: Any) -> None:
         """Keep values (arrays, Tensors) that ``backward`` will need."""
@@ -233,19 +289,26 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: "Tensor", **kwargs: Any) -> "Tensor":
-        """Run the op on Tensors and, if any input needs a gradient, record the node."""
+        """Run the op on Tensors and, if any input needs a gradient, record the node.
+
+        A custom op may also be given non-Tensor arguments (numbers, tuples, None): they reach
+        ``forward`` unchanged, and ``backward`` returns None for them.
+        """
         if _anomaly_enabled:
             return _apply_checked(cls, inputs, kwargs)
         ctx = _new_object(cls)
         ctx.inputs = inputs
         ctx.saved = ()
         count = len(inputs)
-        if count == 2:
-            arrays: tuple = (inputs[0].data, inputs[1].data)
-        elif count == 1:
-            arrays = (inputs[0].data,)
-        else:
-            arrays = tuple([t.data for t in inputs])
+        try:
+            if count == 2:
+                arrays: tuple = (inputs[0]._data, inputs[1]._data)
+            elif count == 1:
+                arrays = (inputs[0]._data,)
+            else:
+                arrays = tuple([t._data for t in inputs])
+        except AttributeError:
+            return _apply_with_constants(cls, inputs, kwargs)
         try:
             output_data = cls.forward(ctx, *arrays, **kwargs)
         except (ValueError, IndexError, TypeError) as error:
@@ -255,7 +318,7 @@ class Function:
         if type(output_data) is not _ndarray:  # NumPy returns scalars for 0-d results
             output_data = np.asarray(output_data)
         make = inputs[0]._make
-        if _grad_enabled:
+        if _threads_without_grad == 0 or _state.grad_enabled:
             for t in inputs:
                 if t.requires_grad:
                     if count == 2:
@@ -273,6 +336,48 @@ class Function:
 
 _new_object = object.__new__
 _ndarray = np.ndarray
+
+
+def _is_tensor_like(value: Any) -> bool:
+    return hasattr(value, "_make") and hasattr(value, "requires_grad")
+
+
+def _apply_with_constants(cls: Any, arguments: tuple, kwargs: dict) -> "Tensor":
+    """``apply`` given some non-Tensor arguments: forward sees them as given, the graph only the Tensors."""
+    positions = tuple(index for index, value in enumerate(arguments) if _is_tensor_like(value))
+    if not positions:
+        raise TypeError(f"{cls.__name__}.apply(): needs at least one Tensor argument, got "
+                        f"{', '.join(type(value).__name__ for value in arguments) or 'none'}")
+    tensors = tuple(arguments[index] for index in positions)
+    ctx = _new_object(cls)
+    ctx.inputs = tensors
+    ctx.saved = ()
+    ctx.tensor_positions = positions
+    output_data = cls.forward(ctx, *[value.data if _is_tensor_like(value) else value for value in arguments],
+                              **kwargs)
+    if type(output_data) is not _ndarray:
+        output_data = np.asarray(output_data)
+    make = tensors[0]._make
+    if _state.grad_enabled and any(t.requires_grad for t in tensors):
+        ctx.needs_input_grad = tuple(_is_tensor_like(value) and value.requires_grad for value in arguments)
+        ctx.input_data = tuple(t.data for t in tensors)
+        ctx.output_data = output_data
+        ctx.sequence = _next_sequence()
+        ctx._grad_output = ctx._grads_to_inputs = None
+        return make(output_data, ctx, True)
+    return make(output_data, None, False)
+
+
+def _saved_as_tensor(ctx: Function, value: Any) -> Any:
+    """Under create_graph: a saved input or output array as the graph's Tensor, another array as a constant."""
+    if type(value) is not _ndarray:
+        return value
+    for tensor, data in zip(ctx.inputs, ctx.input_data):
+        if value is data:
+            return tensor
+    if value is ctx.output_data:
+        return ctx.output
+    return ctx.inputs[0]._make(value, None, False)
 
 
 def _named_error(ctx: Function, error: Exception) -> Exception:
@@ -300,20 +405,53 @@ _SECOND_BACKWARD_MESSAGE = (
 # ---------------------------------------------------------------- grad modes
 
 class _GradMode(contextlib.ContextDecorator):
-    """Context manager (and decorator) that sets whether ops record the graph."""
+    """Context manager (and decorator) that sets whether ops record the graph, in this thread."""
 
     def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
+        self.enabled = bool(enabled)  # a bool: _set_grad_mode compares by identity
         self._previous: list = []
 
     def __enter__(self) -> None:
-        global _grad_enabled
-        self._previous.append(_grad_enabled)
-        _grad_enabled = self.enabled
+        self._previous.append(_state.grad_enabled)
+        _set_grad_mode(self.enabled)
 
     def __exit__(self, *exc: Any) -> None:
-        global _grad_enabled
-        _grad_enabled = self._previous.pop()
+        _set_grad_mode(self._previous.pop())
+
+    def _recreate_cm(self) -> "_GradMode":
+        return _GradMode(self.enabled)  # a fresh one per decorated call: calls in several threads do not share it
+
+    def __call__(self, function: Callable) -> Callable:  # type: ignore[override]
+        """Decorate ``function``; a generator function runs each step of its body in this mode."""
+        if not inspect.isgeneratorfunction(function):
+            return super().__call__(function)
+        enabled = self.enabled
+
+        @functools.wraps(function)
+        def generator(*args: Any, **kwargs: Any) -> Any:
+            steps = function(*args, **kwargs)
+            with _GradMode(enabled):
+                value = next(steps)  # StopIteration ends this generator too
+            while True:
+                try:
+                    sent = yield value
+                except GeneratorExit:
+                    steps.close()
+                    raise
+                except BaseException as error:  # thrown in by the caller: into the body, in this mode
+                    with _GradMode(enabled):
+                        try:
+                            value = steps.throw(error)
+                        except StopIteration as stop:
+                            return stop.value
+                else:
+                    with _GradMode(enabled):
+                        try:
+                            value = steps.send(sent)
+                        except StopIteration as stop:
+                            return stop.value
+
+        return generator
 
 
 def no_grad() -> _GradMode:
@@ -334,9 +472,33 @@ def enable_grad() -> _GradMode:
     return _GradMode(True)
 
 
+class set_grad_enabled(_GradMode):  # noqa: N801 (PyTorch's name)
+    """Turn recording on or off: at once when called, and back to the previous mode when used as a block.
+
+    >>> from tinygrad_edu import is_grad_enabled, set_grad_enabled
+    >>> with set_grad_enabled(False):
+    ...     is_grad_enabled()
+    False
+    >>> is_grad_enabled()
+    True
+    """
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__(bool(mode))  # a bool: the mode is compared by identity
+        self._previous.append(_state.grad_enabled)
+        _set_grad_mode(self.enabled)
+
+    def __enter__(self) -> None:
+        pass  # the mode was set by the call
+
+    def __call__(self, function: Callable) -> Callable:  # type: ignore[override]
+        _set_grad_mode(self._previous.pop())  # used as a decorator: only the decorated calls change the mode
+        return _GradMode(self.enabled)(function)
+
+
 def is_grad_enabled() -> bool:
-    """Whether operations are currently being recorded."""
-    return _grad_enabled
+    """Whether operations are currently being recorded (in this thread)."""
+    return _state.grad_enabled
 
 
 # ---------------------------------------------------------------- anomaly detection
@@ -350,13 +512,13 @@ class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 (PyTorch's name
 
     def __enter__(self) -> "detect_anomaly":
         global _anomaly_enabled
-        self._previous = _anomaly_enabled
+        self.__dict__.setdefault("_previous", []).append(_anomaly_enabled)  # a stack: the object may be re-entered
         _anomaly_enabled = True
         return self
 
     def __exit__(self, *exc: Any) -> None:
         global _anomaly_enabled
-        _anomaly_enabled = self._previous
+        _anomaly_enabled = self.__dict__["_previous"].pop()
 
 
 def _user_frame() -> Optional[tuple]:
@@ -408,6 +570,137 @@ def _apply_checked(cls: Any, inputs: tuple, kwargs: dict) -> "Tensor":
         output._ctx.created_at = origin
     _check_finite(cls.op_name, origin, output.data, "forward output")
     return output
+
+
+# ---------------------------------------------------------------- in-place changes and versions
+#
+# Nothing is recorded per op.  An in-place change (``+=`` on a Tensor, an optimizer step) takes a
+# sequence number and notes it against the array it changed; the walk checks a node only if some
+# change came after the node was made (one integer comparison per node otherwise).
+
+_last_change = -1     # sequence number of the latest in-place change
+_changed: dict = {}   # id of the array that owns the memory -> (sequence number, weak reference, tensor version)
+# Both keyed by id(tensor) (a Tensor's == is elementwise), each entry dropped when its tensor dies:
+_rebound: dict = {}   # -> [(sequence, ctx, data)] it had before an in-place op in grad mode
+_versions: dict = {}  # -> its version, for tensors changed at least once
+_values_used_by: dict = {}  # Function class -> (uses its output, which inputs), read from its rule
+
+
+def _owner(array: np.ndarray) -> np.ndarray:
+    while isinstance(array.base, _ndarray):
+        array = array.base
+    return array
+
+
+def _forget(key: int, reference: Any) -> None:
+    entry = _changed.get(key)
+    if entry is not None and entry[1] is reference:
+        del _changed[key]
+
+
+def version_of(tensor: "Tensor") -> int:
+    """How many times ``tensor`` was changed in place (``Tensor._version``); kept here, so ops pay nothing for it."""
+    return _versions.get(id(tensor), 0)
+
+
+def _drop_tensor(key: int, _reference: Any) -> None:
+    _versions.pop(key, None)
+    _rebound.pop(key, None)
+
+
+def mark_changed_in_place(tensor: "Tensor", previous: Optional[tuple] = None) -> None:
+    """Record that ``tensor``'s values were changed in place: bump its version (``tensor._version``).
+
+    A later backward through a node that saved those values (made before the
+    change) raises instead of computing with the new ones.  ``previous`` is the
+    ``(ctx, data)`` the tensor had when an in-place op in grad mode gave it a new
+    node and array: nodes made before still send gradients to the old node.
+    """
+    global _last_change
+    tensor_key = id(tensor)
+    if tensor_key not in _versions:
+        weakref.finalize(tensor, _drop_tensor, tensor_key, None)
+    version = _versions[tensor_key] = _versions.get(tensor_key, 0) + 1
+    sequence = _last_change = _next_sequence()
+    array = _owner(tensor.data if previous is None else previous[1])
+    key = id(array)
+    entry = _changed.get(key)
+    if entry is not None and entry[1]() is array:  # changed before (each optimizer step): reuse its reference
+        reference = entry[1]
+    else:
+        reference = weakref.ref(array, functools.partial(_forget, key))
+    _changed[key] = (sequence, reference, version)
+    if previous is not None:
+        _rebound.setdefault(tensor_key, []).append((sequence,) + tuple(previous))
+
+
+def _values_used(cls: Any) -> tuple:
+    """(uses ``out``, uses each input or None for all) of a built-in rule, read from its code; cached."""
+    found = _values_used_by.get(cls)
+    if found is None:
+        code = cls.vjp.__code__
+        loaded: set = set()
+        for instruction in dis.get_instructions(code):
+            if instruction.opname.startswith(("LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE")):
+                value = instruction.argval
+                loaded.update(value if isinstance(value, tuple) else (value,))
+        names = code.co_varnames[:code.co_argcount]
+        varargs = code.co_varnames[code.co_argcount] if code.co_flags & inspect.CO_VARARGS else None
+        found = _values_used_by[cls] = (len(names) > 3 and names[3] in loaded,
+                                        tuple(name in loaded for name in names[4:]),
+                                        varargs is not None and varargs in loaded)
+    return found
+
+
+def _changed_since(array: Any, sequence: int) -> Optional[int]:
+    """The tensor version after the latest change of ``array`` made after ``sequence``, or None."""
+    if type(array) is not _ndarray:
+        return None
+    owner = _owner(array)
+    entry = _changed.get(id(owner))
+    if entry is None or entry[0] < sequence or entry[1]() is not owner:
+        return None
+    return entry[2]
+
+
+def _modified_error(node: Function, what: str, array: np.ndarray, version: int) -> RuntimeError:
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"{what} of '{node.op_name}' (a {array.dtype} tensor of shape {array.shape}) was changed in place after "
+        f"'{node.op_name}' saved it (that tensor is now at version {version}). Hint: make the change after "
+        "backward, or on a copy (`x = x + 1` instead of `x += 1`); an optimizer step counts as one."
+    )
+
+
+def _inputs_as_recorded(node: Function) -> tuple:
+    """For a node made before some in-place change: raise if its rule needs a changed value; its inputs as it saw them."""
+    sequence = node.sequence
+    if type(node).vjp is Function.vjp:  # a custom op: what it saved
+        saved = node.saved if type(node.saved) is tuple else ()
+        for index, value in enumerate(saved):
+            version = _changed_since(value, sequence)
+            if version is not None:
+                raise _modified_error(node, f"saved tensor {index}", value, version)
+    else:
+        uses_output, uses_inputs, uses_rest = _values_used(type(node))
+        version = _changed_since(node.output_data, sequence) if uses_output else None
+        if version is not None:
+            raise _modified_error(node, "output 0", node.output_data, version)
+        for index, data in enumerate(node.input_data):
+            if uses_inputs[index] if index < len(uses_inputs) else uses_rest:
+                version = _changed_since(data, sequence)
+                if version is not None:
+                    raise _modified_error(node, f"input {index}", data, version)
+    inputs = node.inputs
+    if _rebound:
+        recorded = list(inputs)
+        for index, tensor in enumerate(inputs):
+            for changed_at, ctx, data in _rebound.get(id(tensor), ()):
+                if changed_at > sequence:  # the first rebinding after the node: what the node was made from
+                    recorded[index] = tensor._make(data, ctx, ctx is not None)
+                    break
+        inputs = tuple(recorded)
+    return inputs
 
 
 # ---------------------------------------------------------------- the backward walk
@@ -477,6 +770,8 @@ def run_backward(
     for root, root_grad in zip(roots, root_grads):
         _add_pending(pending, heap, root, root_grad if create_graph else root_grad.data)
     results: list = [None] * len(inputs or ())
+    last_change = _last_change
+    floor = _pruning_floor(wanted)
     with _walk_modes(create_graph) as check_anomaly:
         while heap:
             node = heappop(heap)[1]
@@ -485,6 +780,9 @@ def run_backward(
                 raise RuntimeError(_SECOND_BACKWARD_MESSAGE.format(op=node.op_name))
             if node.hooks is not None or node.retained is not None or node in wanted:
                 g = _visit_tensor(node, g, wanted, results, create_graph, handed_out)
+            if node.sequence <= floor:
+                continue  # grad(): nothing it was asked for lies behind this node, so it is neither run nor freed
+            node_inputs = node.inputs if node.sequence > last_change else _inputs_as_recorded(node)
             if create_graph:
                 grads = node.vjp(xp, g, node.output, *node.inputs)
             else:
@@ -496,11 +794,11 @@ def run_backward(
             if not retain_graph:
                 node.saved = FREED
             sent: list = []  # what this node sent each input, for drawings
-            for tensor, grad in zip(node.inputs, grads):
+            for tensor, grad in zip(node_inputs, grads):
                 if grad is None or not tensor.requires_grad:
                     sent.append(None)
                     continue
-                data = tensor.data
+                data = tensor._data
                 # dtypes by identity: NumPy's built-in dtypes are singletons, anything else takes the slow path
                 if type(grad) is not grad_type or grad.shape != data.shape or grad.dtype is not data.dtype:
                     grad = _to_input_gradient(grad, tensor, node, xp)
@@ -514,9 +812,9 @@ def run_backward(
                     total = previous + grad  # never in place: either may also be a record or another edge's gradient
                     pending[key] = total if type(total) is grad_type else np.asarray(total)  # 0-d sums give scalars
                 # Drawings read these; a large gradient into an intermediate is kept as its summary.
-                sent.append(grad if key is tensor or (grad.data.size if create_graph else grad.size) <= RECORD_LIMIT
+                sent.append(grad if key is tensor or (grad._data.size if create_graph else grad.size) <= RECORD_LIMIT
                             else _summary(grad))
-            node._grad_output = g if (g.data.size if create_graph else g.size) <= RECORD_LIMIT else _summary(g)
+            node._grad_output = g if (g._data.size if create_graph else g.size) <= RECORD_LIMIT else _summary(g)
             node._grads_to_inputs = sent
         # What is left in ``pending`` are the leaves (and roots that are leaves).
         for tensor, grad in pending.items():
@@ -525,6 +823,17 @@ def run_backward(
 
 
 heappop, heappush = heapq.heappop, heapq.heappush
+
+
+def _pruning_floor(wanted: dict) -> int:
+    """For grad() asked only for intermediate tensors: nodes this old or older lead to none of them, so are not walked.
+
+    (A node leading to a wanted node is newer than it.)  When a leaf is wanted,
+    or for backward(), everything is walked: -1.
+    """
+    if not wanted or not all(isinstance(key, Function) for key in wanted):
+        return -1
+    return min(key.sequence for key in wanted)
 
 
 def _add_pending(pending: dict, heap: list, tensor: "Tensor", grad: Any) -> None:
@@ -543,7 +852,11 @@ def _as_tuple(node: Function, grads: Any) -> tuple:
     if type(grads) is not tuple:
         grads = tuple(grads) if isinstance(grads, list) else (grads,)
     if len(grads) != len(node.inputs):
-        raise RuntimeError(f"backward of '{node.op_name}' returned {len(grads)} gradients for {len(node.inputs)} inputs")
+        raise RuntimeError(
+            f"function {type(node).__name__} returned an incorrect number of gradients (expected "
+            f"{len(node.inputs)}, got {len(grads)}): backward of '{node.op_name}' returned {len(grads)} gradients "
+            f"for {len(node.inputs)} inputs"
+        )
     return grads
 
 
@@ -557,16 +870,18 @@ def _walk_modes(create_graph: bool) -> Iterator[bool]:
     frees everything), so the cyclic collector's scans of a large graph would be
     pure overhead.  A 0 * inf in a rule is a convention here, not a warning.
     """
-    global _grad_enabled, _anomaly_enabled
-    previous_mode, check_anomaly = _grad_enabled, _anomaly_enabled
-    _grad_enabled, _anomaly_enabled = create_graph, False
+    global _anomaly_enabled
+    previous_mode, check_anomaly = _state.grad_enabled, _anomaly_enabled
+    _anomaly_enabled = False
+    _set_grad_mode(bool(create_graph))
     collector_was_enabled = gc.isenabled()
     gc.disable()
     try:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             yield check_anomaly
     finally:
-        _grad_enabled, _anomaly_enabled = previous_mode, check_anomaly
+        _anomaly_enabled = check_anomaly
+        _set_grad_mode(previous_mode)
         if collector_was_enabled:
             gc.enable()
 
@@ -630,9 +945,10 @@ def _to_input_gradient(grad: Any, tensor: "Tensor", node: Function, xp: Any) -> 
         try:
             grad = unbroadcast(grad, tensor.shape, xp)
         except ValueError:
+            index = next((i for i, t in enumerate(node.inputs) if t is tensor), 0)
             raise RuntimeError(
-                f"backward of '{node.op_name}' returned a gradient of shape {grad.shape} "
-                f"for an input of shape {tensor.shape}"
+                f"function {type(node).__name__} returned an invalid gradient for input {index}: backward of "
+                f"'{node.op_name}' returned a gradient of shape {grad.shape} for an input of shape {tensor.shape}"
             ) from None
     if grad.dtype != tensor.dtype:
         grad = grad.cast(tensor.dtype) if xp.records_graph else grad.astype(tensor.dtype)
@@ -643,6 +959,8 @@ def _deliver_to_leaf(tensor: Any, grad: Any, wanted: dict, results: list, accumu
                      handed_out: set) -> None:
     """A leaf's gradient is complete: hand it to grad(), or add it into ``.grad``."""
     if tensor in wanted:
+        if tensor._hooks:  # leaf hooks run under grad() as under backward()
+            grad = _run_hooks(tensor._hooks, tensor, grad, create_graph)
         value = grad if create_graph else tensor._make(grad, None, False)
         for index in wanted[tensor]:
             results[index] = value
@@ -664,12 +982,12 @@ def _accumulate_leaf(tensor: "Tensor", grad: Any, create_graph: bool, handed_out
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
     elif tensor.grad is None:
         flags = grad.flags
-        if not (flags.owndata and flags.writeable) or id(grad) in handed_out or grad.dtype != tensor.data.dtype:
-            grad = np.array(grad, dtype=tensor.data.dtype, copy=True)
+        if not (flags.owndata and flags.writeable) or id(grad) in handed_out or grad.dtype != tensor._data.dtype:
+            grad = np.array(grad, dtype=tensor._data.dtype, copy=True)
         handed_out.add(id(grad))
         tensor.grad = tensor._make(grad, None, False)
     else:
-        tensor.grad = tensor._make(tensor.grad.data + grad, None, False)
+        tensor.grad = tensor._make(tensor.grad._data + grad, None, False)
 
 
 def backward(

@@ -38,10 +38,10 @@ def normalize_axes(axis, ndim: int, op: str):
     for item in items:
         if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
             raise TypeError(f"{op}: axis must be None, an int or a tuple of ints, got {axis!r}")
-        if not -ndim <= item < max(ndim, 1) or (ndim == 0 and item not in (0, -1)):
+        if not -max(ndim, 1) <= item < max(ndim, 1):  # a 0-d tensor takes axis 0 and -1, as in PyTorch
             raise AxisError(
                 f"{op}: axis {item} is out of range for a tensor with {ndim} dimension"
-                f"{'s' if ndim != 1 else ''} (valid: {-ndim} to {ndim - 1})"
+                f"{'s' if ndim != 1 else ''} (valid: {-max(ndim, 1)} to {max(ndim, 1) - 1})"
             )
         axes.append(int(item) % ndim if ndim else 0)
     if len(set(axes)) != len(axes):
@@ -94,7 +94,8 @@ def index_arg(index: Any) -> Any:
         elif isinstance(item, list):
             item = np.asarray(item)
         if isinstance(item, np.ndarray) and item.dtype.kind not in "biu":
-            raise IndexError(f"indices must be integers or booleans, got an array of dtype {item.dtype}")
+            raise IndexError(f"indices must be integers or booleans, got an array of dtype {item.dtype}; "
+                             "cast the index to int64 first (`index.cast(np.int64)`)")
         if isinstance(item, float):
             raise IndexError(f"indices must be integers, got {item!r}")
         converted.append(item)

@@ -37,19 +37,35 @@ def gelu(x: Tensor) -> Tensor:
 
 
 def var(x: Tensor, axis: Axis = None, keepdim: bool = False, correction: int = 1) -> Tensor:
-    """Variance sum((x - mean)^2) / (n - correction) (NaN when n <= correction, as PyTorch)."""
+    """Variance sum((x - mean)^2) / max(0, n - correction).
+
+    As PyTorch: with no more elements than ``correction`` it divides by 0, giving
+    inf (NaN where the values are all equal, 0 / 0).
+    """
     axes = normalize_axes(axis, x.ndim, "var")
     count = math.prod(x.shape[i] for i in axes)
     deviation = x - x.mean(axis=axes, keepdim=True)
     squares = (deviation * deviation).sum(axis=axes, keepdim=keepdim)
-    scale = 1.0 / (count - correction) if count > correction else math.nan
-    return squares * scale
+    if count > correction:
+        return squares * (1.0 / (count - correction))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return squares / 0.0
 
 
 def std(x: Tensor, axis: Axis = None, keepdim: bool = False, correction: int = 1) -> Tensor:
-    """Standard deviation, sqrt(var)."""
+    """Standard deviation, sqrt(var).
+
+    Where it is 0 its gradient is 0, as in PyTorch, not the NaN of sqrt's
+    infinite slope times var's zero gradient: those entries take
+    ``where(v != 0, sqrt(where(v != 0, v, 1)), 0)``, which is the same value.
+    """
     normalize_axes(axis, x.ndim, "std")  # so an error names std, not the var inside it
-    return x.var(axis=axis, keepdim=keepdim, correction=correction).sqrt()
+    variance = x.var(axis=axis, keepdim=keepdim, correction=correction)
+    zero = variance.data == 0
+    if not zero.any():
+        return variance.sqrt()
+    where = type(x).where
+    return where(zero, 0.0, where(zero, 1.0, variance).sqrt())
 
 
 def logsumexp(x: Tensor, axis: Axis = None, keepdim: bool = False) -> Tensor:
@@ -68,7 +84,10 @@ def logsumexp(x: Tensor, axis: Axis = None, keepdim: bool = False) -> Tensor:
 def softmax(x: Tensor, axis: int = -1) -> Tensor:
     """exp(x) / sum(exp(x)) along ``axis``, shifted by the (constant) max for stability."""
     axes = normalize_axes(axis, x.ndim, "softmax")
-    shift = x._make(x.data.max(axis=axes, keepdims=True), None, False)
+    if x.data.size == 0:  # an empty result, as PyTorch (the max of an empty axis does not exist)
+        shift = x._make(np.zeros(kept_shape(x.shape, axes), dtype=x.dtype), None, False)
+    else:
+        shift = x._make(x.data.max(axis=axes, keepdims=True), None, False)
     exps = (x - shift).exp()
     return exps / exps.sum(axis=axes, keepdim=True)
 

@@ -158,19 +158,21 @@ class Tensor:
     float32 unless ``dtype`` says otherwise.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_hooks", "__weakref__")
+    # ``data`` is a property over the slot ``_data`` so that assigning to it always stores an array
+    # (PyTorch's escape hatch: ``p.data = t``, ``p.data -= lr * p.grad``); the per-op path reads ``_data``.
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_hooks", "__weakref__")
     # Make NumPy defer to Tensor in mixed expressions: ndarray * Tensor -> Tensor.__rmul__.
     __array_priority__ = 1000
     _graph_ops = TensorOps  # what backward rules run on under create_graph (the walk reads it from the roots)
 
-    data: np.ndarray
+    _data: np.ndarray
     grad: Optional["Tensor"]
     requires_grad: bool
     _ctx: Any
     _hooks: Optional[list]
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        self.data = _to_array(data, dtype)
+        self._data = _to_array(data, dtype)
         self.grad = None
         self.requires_grad = False
         self._ctx = None
@@ -182,7 +184,7 @@ class Tensor:
     def _make(data: np.ndarray, ctx: Any, requires_grad: bool) -> "Tensor":
         """Wrap an array without validation or copy: the per-op path."""
         tensor = _new_tensor(Tensor)
-        tensor.data = data
+        tensor._data = data
         tensor.grad = None
         tensor.requires_grad = requires_grad
         tensor._ctx = ctx
@@ -234,16 +236,36 @@ class Tensor:
     # ------------------------------------------------------------ attributes and conversion
 
     @property
+    def data(self) -> np.ndarray:
+        """The values as a NumPy array (shared, not copied); changing it is not recorded.
+
+        Assigning stores an array: a Tensor's, or the value given (``p.data = t``
+        and ``p.data -= lr * p.grad`` leave ``p.data`` an ndarray).
+        """
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        if type(value) is not np.ndarray:
+            value = value._data if isinstance(value, Tensor) else np.asarray(value)
+        self._data = value
+
+    @property
+    def _version(self) -> int:
+        """How many times the values were changed in place (``+=``, an optimizer step), as PyTorch's."""
+        return autograd.version_of(self)
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
     def T(self) -> "Tensor":  # noqa: N802 (NumPy's name)
@@ -441,15 +463,34 @@ class Tensor:
         return self._in_place(other, Tensor.__truediv__, np.divide, "/=")
 
     def _in_place(self, other: Any, op: Callable, ufunc: np.ufunc, symbol: str) -> "Tensor":
-        """``a op= b``: in place on the data when nothing is recorded, else ``a = a op b``."""
+        """``a op= b``: updates ``a`` (the same Tensor) and bumps its ``_version``.
+
+        When nothing is recorded the array is changed in place.  In grad mode the
+        tensor takes the recorded result (a new node and array): PyTorch's in-place
+        op on a non-leaf.  Either way a backward through a node that saved the old
+        values raises (`autograd.mark_changed_in_place`).
+        """
         other_tensor = other if isinstance(other, Tensor) else _operand(other, self)
+        try:
+            shape = np.broadcast_shapes(self.shape, other_tensor.shape)
+        except ValueError:
+            shape = None
+        if shape != self.shape:
+            raise ValueError(f"in-place {symbol}: an operand of shape {other_tensor.shape} does not broadcast to "
+                             f"the tensor's shape {self.shape}")
         if autograd.is_grad_enabled() and (self.requires_grad or other_tensor.requires_grad):
             if self.requires_grad and self._ctx is None:
                 raise RuntimeError(
                     f"a leaf tensor that requires grad is used in an in-place operation ({symbol}); "
                     "update parameters inside `with no_grad():` or on `.data`"
                 )
-            return op(self, other_tensor)
+            before = Tensor._make(self.data, self._ctx, self.requires_grad)  # the value the new node reads
+            autograd.mark_changed_in_place(self, previous=(self._ctx, self.data))
+            result = op(before, other_tensor)
+            if result.dtype != self.dtype:
+                result = result.cast(self.dtype)
+            self.data, self._ctx, self.requires_grad = result.data, result._ctx, True
+            return self
         if not self.data.flags.writeable:
             self.data = self.data.copy()
         try:
@@ -459,6 +500,7 @@ class Tensor:
                 f"in-place {symbol}: cannot apply an operand of shape {other_tensor.shape} and dtype "
                 f"{other_tensor.dtype} to a tensor of shape {self.shape} and dtype {self.dtype}: {error}"
             ) from None
+        autograd.mark_changed_in_place(self)
         return self
 
     # ------------------------------------------------------------ comparisons (no gradient)
@@ -602,11 +644,11 @@ class Tensor:
         return Min.apply(self, axes=normalize_axes(axis, self.ndim, "min"), keepdim=keepdim)
 
     def var(self, axis: Axis = None, keepdim: bool = False, correction: int = 1) -> "Tensor":
-        """Variance sum((x - mean)^2) / (n - correction) (NaN when n <= correction, as PyTorch)."""
+        """Variance sum((x - mean)^2) / max(0, n - correction): inf (or NaN for constant values) when n <= correction, as PyTorch."""
         return composite.var(self, axis, keepdim, correction)
 
     def std(self, axis: Axis = None, keepdim: bool = False, correction: int = 1) -> "Tensor":
-        """Standard deviation, sqrt(var)."""
+        """Standard deviation, sqrt(var); its gradient is 0 where it is 0, as in PyTorch."""
         return composite.std(self, axis, keepdim, correction)
 
     def logsumexp(self, axis: Axis = None, keepdim: bool = False) -> "Tensor":
@@ -623,17 +665,22 @@ class Tensor:
 
     def argmax(self, axis: Optional[int] = None, keepdim: bool = False) -> "Tensor":
         """Index of the largest value (int64, no gradient); over the flattened tensor when ``axis`` is None."""
-        if axis is None:
-            return Tensor._make(np.asarray(np.argmax(self.data)), None, False)
-        (axis_index,) = normalize_axes(axis, self.ndim, "argmax")
-        return Tensor._make(np.argmax(self.data, axis=axis_index, keepdims=keepdim), None, False)
+        return self._arg_reduce(np.argmax, axis, keepdim, "argmax")
 
     def argmin(self, axis: Optional[int] = None, keepdim: bool = False) -> "Tensor":
         """Index of the smallest value (int64, no gradient)."""
+        return self._arg_reduce(np.argmin, axis, keepdim, "argmin")
+
+    def _arg_reduce(self, function: Callable, axis: Optional[int], keepdim: bool, name: str) -> "Tensor":
+        axes = normalize_axes(axis, self.ndim, name)
+        if self.data.size == 0 and (axis is None or self.shape[axes[0]] == 0):
+            where = "the tensor is empty" if axis is None else f"axis {axes[0]} has size 0"
+            raise IndexError(f"{name}(): expected a reduction over a non-empty axis, but {where} (shape {self.shape})")
         if axis is None:
-            return Tensor._make(np.asarray(np.argmin(self.data)), None, False)
-        (axis_index,) = normalize_axes(axis, self.ndim, "argmin")
-        return Tensor._make(np.argmin(self.data, axis=axis_index, keepdims=keepdim), None, False)
+            return Tensor._make(np.asarray(function(self.data)), None, False)
+        if self.ndim == 0:  # axis 0 or -1 of a 0-d tensor, as PyTorch: index 0
+            return Tensor._make(np.zeros((), dtype=np.int64), None, False)
+        return Tensor._make(function(self.data, axis=axes[0], keepdims=keepdim), None, False)
 
     # ------------------------------------------------------------ shape
 
@@ -733,6 +780,10 @@ class Tensor:
     def cat(tensors: Sequence["Tensor"], axis: int = 0) -> "Tensor":
         """Join tensors along an existing axis."""
         tensors = _tensor_list(tensors, "cat")
+        for i, tensor in enumerate(tensors):
+            if tensor.ndim == 0:
+                raise ValueError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
+                                 "use Tensor.stack to join 0-d tensors")
         (axis_index,) = normalize_axes(axis, tensors[0].ndim, "cat")
         for i, tensor in enumerate(tensors):
             if tensor.ndim != tensors[0].ndim or any(
@@ -790,17 +841,17 @@ def _operand(value: Any, like: Tensor) -> Tensor:
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (bool, int, float, np.number, np.bool_)):
-        dtype = like.data.dtype if like.data.dtype.kind in "fc" or isinstance(value, (int, bool, np.integer)) \
-            else np.result_type(like.data.dtype, value)
+        dtype = like._data.dtype if like._data.dtype.kind in "fc" or isinstance(value, (int, bool, np.integer)) \
+            else np.result_type(like._data.dtype, value)
         return Tensor._make(np.asarray(value, dtype=dtype), None, False)
     if isinstance(value, np.ndarray):
         if value.dtype.kind == "f":
             return Tensor._make(value, None, False)
         if value.dtype.kind in "biu":
-            kind = like.data.dtype.kind
-            return Tensor._make(value.astype(like.data.dtype if kind == "f" else value.dtype), None, False)
+            kind = like._data.dtype.kind
+            return Tensor._make(value.astype(like._data.dtype if kind == "f" else value.dtype), None, False)
     if isinstance(value, (list, tuple)):
-        return _operand(_to_array(value, like.data.dtype if like.data.dtype.kind == "f" else None), like)
+        return _operand(_to_array(value, like._data.dtype if like._data.dtype.kind == "f" else None), like)
     raise TypeError(f"unsupported operand: Tensor and {type(value).__name__}")
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.autograd import mark_changed_in_place
 from tinygrad_edu.tensor import Tensor
 
 
@@ -184,6 +185,7 @@ class Optimizer:
                     if state is None:
                         state = self.state[param] = {}
                     self._update(param.data, grad, state, group)
+                    mark_changed_in_place(param)  # bumps param._version; a retained graph that saved it now raises
         return loss
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
