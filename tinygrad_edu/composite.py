@@ -234,7 +234,7 @@ def prod(x: Tensor, axis: Axis = None, keepdim: bool = False) -> Tensor:
     count = math.prod(x.shape[i] for i in axes)
     out_shape = kept_shape(x.shape, axes) if keepdim else tuple(x.shape[i] for i in kept)
     if count == 0:
-        return x._make(np.ones(out_shape, dtype=x.dtype), None, False) * x.sum(axis=axes, keepdim=keepdim)
+        return x.sum(axis=axes, keepdim=keepdim) + 1.0  # the empty product (sum of nothing is 0)
     flat = x.permute(*(kept + axes)).reshape(tuple(x.shape[i] for i in kept) + (count,))
     while count > 1:
         half = count // 2

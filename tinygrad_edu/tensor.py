@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 import numpy as np
 
 from . import autograd, composite
-from .checks import Axis, AxisError, index_arg, normalize_axes, reshape_target, shape_arg
+from .checks import Axis, AxisError, index_arg, normalize_axes, reshape_target, shape_arg, torch_names
 from .ops import elementwise as _elementwise
 from .ops.elementwise import (
     Abs,
@@ -995,6 +995,31 @@ class Tensor:
         """
         return Tensor._make(_multinomial(self.data, num_samples, replacement), None, False)
 
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy ufuncs on Tensors run the Tensor op (``np.sin(t)`` is ``t.sin()``, with its gradient).
+
+        A ufunc with no Tensor op, a ``out=`` argument or a ufunc method
+        (``np.add.reduce``...) raises TypeError naming what to use instead, so
+        the graph is never cut by a silent ndarray.
+        """
+        entry = _UFUNC_METHODS.get(ufunc.__name__)
+        if method != "__call__" or kwargs or entry is None:
+            how = f"np.{ufunc.__name__}.{method}" if method != "__call__" else f"np.{ufunc.__name__}"
+            if entry and not entry[0].startswith("__"):
+                hint = f"call the Tensor method .{entry[0]}() instead"
+            else:
+                hint = "use the Tensor's operators and methods (.sum(), .max(), ...), or t.detach().numpy() " \
+                    "for a plain array without gradient"
+            extra = f" with {sorted(kwargs)}" if kwargs and entry else ""
+            raise TypeError(f"{how}{extra} is not supported on a Tensor: {hint}")
+        name, reflected = entry
+        if len(inputs) == 1:
+            return getattr(inputs[0], name)()
+        first, second = inputs
+        if isinstance(first, Tensor):
+            return getattr(first, name)(second)
+        return getattr(second, reflected)(first)
+
     @staticmethod
     def randint(low: int, high: Any = None, size: Any = None, dtype: Any = np.int64) -> "Tensor":
         """Integers uniform in [low, high) (int64), from `manual_seed`'s generator; ``randint(high, size)`` too."""
@@ -1102,3 +1127,32 @@ def _multinomial(weights: np.ndarray, num_samples: int, replacement: bool) -> np
                         for row in rows])
     out = out.astype(np.int64)
     return out[0] if weights.ndim == 1 else out
+
+
+# PyTorch's `dim`, NumPy's `keepdims` and `unbiased` accepted by every method that takes an axis (checks.torch_names).
+for _name in ("sum", "mean", "max", "min", "var", "std", "logsumexp", "softmax", "log_softmax", "argmax", "argmin",
+              "squeeze", "unsqueeze", "cat", "stack", "cumsum", "prod", "split", "chunk", "sort", "topk",
+              "repeat_interleave"):
+    _method = Tensor.__dict__[_name]
+    if isinstance(_method, staticmethod):
+        setattr(Tensor, _name, staticmethod(torch_names(_method.__func__)))
+    else:
+        setattr(Tensor, _name, torch_names(_method))
+del _name, _method
+
+
+# NumPy ufunc name -> (Tensor method, reflected method for a non-Tensor first operand), for __array_ufunc__.
+_UFUNC_METHODS = {
+    **{name: (name, name) for name in (
+        "exp", "log", "sqrt", "tanh", "sin", "cos", "tan", "sinh", "cosh", "log1p", "expm1", "log2", "log10", "exp2",
+        "square", "reciprocal", "sign", "floor", "ceil", "arcsin", "arccos", "arctan", "arcsinh", "arccosh",
+        "arctanh")},
+    "absolute": ("abs", "abs"), "negative": ("__neg__", "__neg__"), "positive": ("__pos__", "__pos__"),
+    "rint": ("round", "round"), "erf": ("erf", "erf"),
+    "add": ("__add__", "__radd__"), "subtract": ("__sub__", "__rsub__"), "multiply": ("__mul__", "__rmul__"),
+    "divide": ("__truediv__", "__rtruediv__"), "true_divide": ("__truediv__", "__rtruediv__"),
+    "power": ("__pow__", "__rpow__"), "matmul": ("__matmul__", "__rmatmul__"),
+    "maximum": ("maximum", "maximum"), "minimum": ("minimum", "minimum"),
+    "greater": ("__gt__", "__lt__"), "greater_equal": ("__ge__", "__le__"), "less": ("__lt__", "__gt__"),
+    "less_equal": ("__le__", "__ge__"), "equal": ("__eq__", "__eq__"), "not_equal": ("__ne__", "__ne__"),
+}

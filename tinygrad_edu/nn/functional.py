@@ -437,3 +437,50 @@ def _cross_entropy_composite(logits: Tensor, target: Any, reduction: str, ignore
         return total
     count = batch if keep is None else float(keep.sum())
     return total * (1.0 / count) if count else total * math.nan
+
+
+# ----- more activations, as PyTorch's torch.nn.functional has them (issue 11) ------------
+
+def relu6(x: Any) -> Tensor:
+    """min(max(x, 0), 6).  d/dx = 1 for 0 < x < 6, else 0."""
+    return _tensor(x).relu6()
+
+
+def hardsigmoid(x: Any) -> Tensor:
+    """relu6(x + 3) / 6.  d/dx = 1/6 for -3 < x < 3, else 0."""
+    return _tensor(x).hardsigmoid()
+
+
+def hardswish(x: Any) -> Tensor:
+    """x * relu6(x + 3) / 6.  d/dx = (2x + 3) / 6 for -3 < x < 3, 0 below, 1 above."""
+    return _tensor(x).hardswish()
+
+
+def mish(x: Any) -> Tensor:
+    """x * tanh(softplus(x)).  d/dx = tanh(sp) + x sigmoid(x) (1 - tanh(sp)^2)."""
+    return _tensor(x).mish()
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, else alpha (exp(x) - 1).  d/dx = 1 for x > 0, else alpha exp(x)."""
+    return _tensor(x).elu(alpha)
+
+
+def selu(x: Any) -> Tensor:
+    """scale * elu(x, alpha) with PyTorch's constants.  d/dx = scale, or scale alpha exp(x) for x <= 0."""
+    return _tensor(x).selu()
+
+
+def logsigmoid(x: Any) -> Tensor:
+    """log(sigmoid(x)), finite for any x.  d/dx = sigmoid(-x)."""
+    return _tensor(x).logsigmoid()
+
+
+def softsign(x: Any) -> Tensor:
+    """x / (1 + |x|).  d/dx = 1 / (1 + |x|)^2."""
+    return _tensor(x).softsign()
+
+
+def conv1d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0) -> Tensor:
+    """1-D cross-correlation of (N, C, L) input with (O, C, K) weight, as PyTorch's F.conv1d."""
+    return _tensor(x).conv1d(weight, bias, stride, padding)
