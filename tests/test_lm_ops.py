@@ -252,7 +252,8 @@ def test_dim_keepdims_and_unbiased_are_aliases():
 
 @pytest.mark.parametrize("call", [
     lambda x: x.sum(axis=0, dim=0), lambda x: x.mean(keepdim=True, keepdims=True),
-    lambda x: x.var(correction=1, unbiased=True), lambda x: x.cumsum(0, axis=0)])
+    lambda x: x.var(correction=1, unbiased=True), lambda x: x.cumsum(0, axis=0),
+    lambda x: F.softmax(x, axis=0, dim=1)])
 def test_giving_both_names_of_one_argument_raises_type_error(call):
     with pytest.raises(TypeError):
         call(Tensor([[1.0, 2.0]]))

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.checks import torch_names
 from tinygrad_edu.ops import elementwise as _elementwise
 from tinygrad_edu.ops import loss as ops_loss
 from tinygrad_edu.ops import matmul as ops_matmul
@@ -484,3 +485,8 @@ def softsign(x: Any) -> Tensor:
 def conv1d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0) -> Tensor:
     """1-D cross-correlation of (N, C, L) input with (O, C, K) weight, as PyTorch's F.conv1d."""
     return _tensor(x).conv1d(weight, bias, stride, padding)
+
+
+# `dim` and `axis` both given -> TypeError, as everywhere else (checks.torch_names is the one place for the aliases).
+softmax = torch_names(softmax)
+log_softmax = torch_names(log_softmax)
