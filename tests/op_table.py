@@ -582,6 +582,313 @@ OPS: list = [
            pool_reference(np.mean), pool_case(), REAL, "conv"),
 ]
 
+# ---------------------------------------------------------------- issue 11: language-model blocks and more math
+
+UNIT_OPEN = Domain("inside (-0.9, 0.9)", _floats(-0.9, 0.9))           # asin, acos, atanh
+ABOVE_ONE = Domain("above 1.1", _floats(1.1, 3.0))                    # acosh
+ABOVE_MINUS_ONE = Domain("above -0.9", _floats(-0.9, 3.0))            # log1p
+TAN_DOMAIN = Domain("inside (-1.2, 1.2)", _floats(-1.2, 1.2))         # tan, away from its poles
+AWAY_FROM_STEPS = Domain("away from multiples of 0.5", _away_from([k / 2 for k in range(-6, 7)], 0.05))
+AWAY_FROM_RELU6_KINKS = Domain("away from 0 and 6", _away_from([0.0, 6.0], 0.1, -2.0, 8.0))
+AWAY_FROM_HARD_KINKS = Domain("away from +-3", _away_from([-3.0, 3.0], 0.1, -5.0, 5.0))
+WITH_ZEROS = Domain("real, often exactly 0", st.one_of(st.just(0.0), _floats(-2.0, 2.0)))
+
+
+@st.composite
+def masked_fill_case(draw: Any) -> Case:
+    """A shape, a boolean mask broadcastable to it and a fill value (also -inf, as attention masks use)."""
+    shape = draw(small_shapes())
+    mask_shape = draw(broadcastable_shapes(shape, max_dims=len(shape), max_side=MAX_SIDE)
+                      .filter(lambda m: np.broadcast_shapes(m, shape) == shape))
+    size = math.prod(mask_shape)
+    mask = np.asarray(draw(st.lists(st.booleans(), min_size=size, max_size=size))).reshape(mask_shape)
+    return (shape,), {"mask": mask, "value": draw(st.sampled_from([0.0, -1.5, -math.inf]))}
+
+
+def _masked_fill_gradient_safe(a: Tensor, mask: np.ndarray, value: float) -> Tensor:
+    out = a.masked_fill(mask, value)
+    return out.masked_fill(mask, 0.0) if value == -math.inf else out  # keep -inf out of finite differences
+
+
+@st.composite
+def triangle_case(draw: Any) -> Case:
+    """At least 2-D (a batch of matrices) and a diagonal offset above or below."""
+    return (draw(small_shapes(min_dims=2)),), {"diagonal": draw(st.integers(-2, 2))}
+
+
+@st.composite
+def split_case(draw: Any) -> Case:
+    """A dim and either a piece size or a list of section sizes summing to that dim's length."""
+    shape = draw(small_shapes(min_dims=1))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    length = shape[dim]
+    if draw(st.booleans()):
+        sections: Any = draw(st.integers(1, length + 1))
+    else:
+        cuts = sorted(draw(st.lists(st.integers(0, length), max_size=3)))
+        sections = [b - a for a, b in zip([0] + cuts, cuts + [length])]
+    return (shape,), {"sections": sections, "dim": dim}
+
+
+def _weighted_cat(pieces: Sequence, dim: int, cat: Callable) -> Any:
+    """The pieces joined again, each scaled by its position + 1 (so a gradient sent to the wrong piece shows)."""
+    return cat([piece * float(i + 1) for i, piece in enumerate(pieces)], dim)
+
+
+def _numpy_split(a: np.ndarray, sections: Any, dim: int) -> list:
+    bounds = list(range(sections, a.shape[dim], sections)) if isinstance(sections, int) else \
+        list(np.cumsum(sections)[:-1])
+    return np.split(a, bounds, axis=dim)
+
+
+@st.composite
+def chunk_case(draw: Any) -> Case:
+    shape = draw(small_shapes(min_dims=1))
+    return (shape,), {"chunks": draw(st.integers(1, 5)), "dim": draw(st.integers(-len(shape), len(shape) - 1))}
+
+
+def _numpy_chunk(a: np.ndarray, chunks: int, dim: int) -> list:
+    size = -(-a.shape[dim] // chunks)
+    return _numpy_split(a, size, dim)
+
+
+@st.composite
+def one_dim_case(draw: Any, min_dims: int = 1) -> Case:
+    """A shape and one dim in it (non-negative or negative)."""
+    shape = draw(small_shapes(min_dims=min_dims))
+    return (shape,), {"dim": draw(st.integers(-len(shape), len(shape) - 1))}
+
+
+_EINSUM_FORMS = [  # (subscripts, shapes as functions of sizes n, m, k)
+    ("ij,jk->ik", lambda n, m, k: [(n, m), (m, k)]),
+    ("bij,bjk->bik", lambda n, m, k: [(2, n, m), (2, m, k)]),
+    ("ii->i", lambda n, m, k: [(n, n)]),
+    ("ii", lambda n, m, k: [(n, n)]),
+    ("ij->", lambda n, m, k: [(n, m)]),
+    ("ij->ji", lambda n, m, k: [(n, m)]),
+    ("i,i", lambda n, m, k: [(n,), (n,)]),
+    ("i,j->ij", lambda n, m, k: [(n,), (m,)]),
+    ("ij,j", lambda n, m, k: [(n, m), (m,)]),
+    ("iij,k->jk", lambda n, m, k: [(n, n, m), (k,)]),
+    ("...ij,...jk->...ik", lambda n, m, k: [(2, n, m), (m, k)]),
+    ("bhtd,bhsd->bhts", lambda n, m, k: [(1, 2, n, m), (1, 2, k, m)]),
+]
+
+
+@st.composite
+def einsum_case(draw: Any) -> Case:
+    subscripts, make = draw(st.sampled_from(_EINSUM_FORMS))
+    sizes = [draw(st.integers(1, 3)) for _ in range(3)]
+    return tuple(make(*sizes)), {"subscripts": subscripts}
+
+
+@st.composite
+def tensordot_case(draw: Any) -> Case:
+    """Two shapes sharing ``dims`` trailing/leading sizes, or explicit pairs of axes."""
+    shared = tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    left = tuple(draw(st.lists(st.integers(1, 3), max_size=2))) + shared
+    right = shared + tuple(draw(st.lists(st.integers(1, 3), max_size=2)))
+    if shared and draw(st.booleans()):
+        dims: Any = (list(range(len(left) - len(shared), len(left))), list(range(len(shared))))
+    else:
+        dims = len(shared)
+    return (left, right), {"dims": dims}
+
+
+@st.composite
+def outer_case(draw: Any) -> Case:
+    return ((draw(st.integers(1, MAX_SIDE)),), (draw(st.integers(1, MAX_SIDE)),)), {}
+
+
+@st.composite
+def repeat_interleave_case(draw: Any) -> Case:
+    shape = draw(small_shapes(min_dims=1))
+    dim = draw(st.sampled_from([None] + list(range(-len(shape), len(shape)))))
+    if dim is not None and draw(st.booleans()):
+        repeats: Any = draw(st.lists(st.integers(0, 3), min_size=shape[dim], max_size=shape[dim]))
+    else:
+        repeats = draw(st.integers(0, 3))
+    return (shape,), {"repeats": repeats, "dim": dim}
+
+
+def _numpy_repeat_interleave(a: np.ndarray, repeats: Any, dim: Any) -> np.ndarray:
+    return np.repeat(a, repeats, axis=dim) if dim is not None else np.repeat(a.reshape(-1), repeats)
+
+
+@st.composite
+def roll_case(draw: Any) -> Case:
+    shape = draw(small_shapes(min_dims=1))
+    if draw(st.booleans()):
+        return (shape,), {"shifts": draw(st.integers(-5, 5)), "dims": None}
+    dims = draw(st.lists(st.integers(0, len(shape) - 1), min_size=1, max_size=len(shape), unique=True))
+    return (shape,), {"shifts": tuple(draw(st.integers(-5, 5)) for _ in dims), "dims": tuple(dims)}
+
+
+def _numpy_roll(a: np.ndarray, shifts: Any, dims: Any) -> np.ndarray:
+    return np.roll(a, shifts, axis=dims)
+
+
+@st.composite
+def flip_case(draw: Any) -> Case:
+    shape = draw(small_shapes(min_dims=1))
+    dims = draw(st.lists(st.integers(-len(shape), len(shape) - 1), min_size=1, max_size=len(shape),
+                         unique_by=lambda d: d % len(shape)))
+    return (shape,), {"dims": tuple(dims)}
+
+
+@st.composite
+def diagonal_case(draw: Any) -> Case:
+    shape = draw(small_shapes(min_dims=2))
+    ndim = len(shape)
+    dim1, dim2 = draw(st.lists(st.integers(0, ndim - 1), min_size=2, max_size=2, unique=True))
+    return (shape,), {"offset": draw(st.integers(-2, 2)), "dim1": dim1 - ndim * draw(st.integers(0, 1)), "dim2": dim2}
+
+
+@st.composite
+def diag_embed_case(draw: Any) -> Case:
+    shape = draw(small_shapes(min_dims=1, max_dims=2))
+    ndim = len(shape) + 1
+    dim1, dim2 = draw(st.lists(st.integers(0, ndim - 1), min_size=2, max_size=2, unique=True))
+    return (shape,), {"offset": draw(st.integers(-2, 2)), "dim1": dim1, "dim2": dim2 - ndim * draw(st.integers(0, 1))}
+
+
+def _numpy_diag_embed(a: np.ndarray, offset: int, dim1: int, dim2: int) -> np.ndarray:
+    size = a.shape[-1] + abs(offset)
+    out = np.zeros(a.shape[:-1] + (size, size))
+    steps = np.arange(a.shape[-1])
+    out[..., steps + max(-offset, 0), steps + max(offset, 0)] = a
+    return np.moveaxis(out, (-2, -1), (dim1, dim2))
+
+
+@st.composite
+def topk_case(draw: Any) -> Case:
+    shape = draw(small_shapes(min_dims=1))
+    dim = draw(st.integers(-len(shape), len(shape) - 1))
+    return (shape,), {"k": draw(st.integers(0, shape[dim])), "dim": dim, "largest": draw(st.booleans())}
+
+
+def _numpy_topk(a: np.ndarray, k: int, dim: int, largest: bool) -> np.ndarray:
+    ordered = np.sort(a, axis=dim)
+    ordered = np.flip(ordered, axis=dim) if largest else ordered
+    return np.take(ordered, np.arange(k), axis=dim)
+
+
+@st.composite
+def conv1d_case(draw: Any) -> Case:
+    """NCL input, OCK weight, optional bias; stride and padding ints."""
+    batch, channels, out_channels = draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    kernel, padding = draw(st.integers(1, 3)), draw(st.integers(0, 1))
+    length = draw(st.integers(max(1, kernel - 2 * padding), 5))
+    input_shapes = [(batch, channels, length), (out_channels, channels, kernel)]
+    if draw(st.booleans()):
+        input_shapes.append((out_channels,))
+    return tuple(input_shapes), {"stride": draw(st.integers(1, 2)), "padding": padding}
+
+
+def conv1d_reference(x: np.ndarray, w: np.ndarray, b: Optional[np.ndarray] = None, stride: int = 1,
+                     padding: int = 0) -> np.ndarray:
+    return conv2d_reference(x[:, :, None], w[:, :, None], b, (1, stride), (0, padding))[:, :, 0]
+
+
+def _prod(x: np.ndarray, axis: Any = None, keepdim: bool = False) -> np.ndarray:
+    return np.prod(x, axis=normalized(axis, x.ndim), keepdims=keepdim)
+
+
+def _selu(a: np.ndarray) -> np.ndarray:
+    alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+    return scale * np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0)))
+
+
+def _erf_reference(a: np.ndarray) -> np.ndarray:
+    return np.vectorize(math.erf, otypes=[np.float64])(a)
+
+
+OPS += [
+    # --- elementwise math
+    OpSpec("sin", lambda a: a.sin(), np.sin, unary_case(), REAL, "elementwise"),
+    OpSpec("cos", lambda a: a.cos(), np.cos, unary_case(), REAL, "elementwise"),
+    OpSpec("tan", lambda a: a.tan(), np.tan, unary_case(), TAN_DOMAIN, "elementwise"),
+    OpSpec("sinh", lambda a: a.sinh(), np.sinh, unary_case(), REAL, "elementwise"),
+    OpSpec("cosh", lambda a: a.cosh(), np.cosh, unary_case(), REAL, "elementwise"),
+    OpSpec("asin", lambda a: a.asin(), np.arcsin, unary_case(), UNIT_OPEN, "elementwise"),
+    OpSpec("acos", lambda a: a.acos(), np.arccos, unary_case(), UNIT_OPEN, "elementwise"),
+    OpSpec("atan", lambda a: a.atan(), np.arctan, unary_case(), REAL, "elementwise"),
+    OpSpec("asinh", lambda a: a.asinh(), np.arcsinh, unary_case(), REAL, "elementwise"),
+    OpSpec("acosh", lambda a: a.acosh(), np.arccosh, unary_case(), ABOVE_ONE, "elementwise"),
+    OpSpec("atanh", lambda a: a.atanh(), np.arctanh, unary_case(), UNIT_OPEN, "elementwise"),
+    OpSpec("log1p", lambda a: a.log1p(), np.log1p, unary_case(), ABOVE_MINUS_ONE, "elementwise"),
+    OpSpec("expm1", lambda a: a.expm1(), np.expm1, unary_case(), REAL, "elementwise"),
+    OpSpec("log2", lambda a: a.log2(), np.log2, unary_case(), POSITIVE, "elementwise"),
+    OpSpec("log10", lambda a: a.log10(), np.log10, unary_case(), POSITIVE, "elementwise"),
+    OpSpec("exp2", lambda a: a.exp2(), np.exp2, unary_case(), REAL, "elementwise"),
+    OpSpec("square", lambda a: a.square(), np.square, unary_case(), REAL, "elementwise"),
+    OpSpec("reciprocal", lambda a: a.reciprocal(), np.reciprocal, unary_case(), NONZERO, "elementwise"),
+    OpSpec("rsqrt", lambda a: a.rsqrt(), lambda a: 1.0 / np.sqrt(a), unary_case(), POSITIVE, "elementwise"),
+    OpSpec("erf", lambda a: a.erf(), _erf_reference, unary_case(), REAL, "elementwise"),
+    OpSpec("sign", lambda a: a.sign(), np.sign, unary_case(), NONZERO, "elementwise"),
+    OpSpec("floor", lambda a: a.floor(), np.floor, unary_case(), AWAY_FROM_STEPS, "elementwise"),
+    OpSpec("ceil", lambda a: a.ceil(), np.ceil, unary_case(), AWAY_FROM_STEPS, "elementwise"),
+    OpSpec("round", lambda a: a.round(), np.round, unary_case(), AWAY_FROM_STEPS, "elementwise"),
+    # --- activations
+    OpSpec("relu6", lambda a: a.relu6(), lambda a: np.clip(a, 0.0, 6.0), unary_case(), AWAY_FROM_RELU6_KINKS,
+           "elementwise"),
+    OpSpec("hardsigmoid", lambda a: a.hardsigmoid(), lambda a: np.clip(a + 3.0, 0.0, 6.0) / 6.0, unary_case(),
+           AWAY_FROM_HARD_KINKS, "elementwise"),
+    OpSpec("hardswish", lambda a: a.hardswish(), lambda a: a * np.clip(a + 3.0, 0.0, 6.0) / 6.0, unary_case(),
+           AWAY_FROM_HARD_KINKS, "elementwise"),
+    OpSpec("mish", lambda a: a.mish(), lambda a: a * np.tanh(np.log1p(np.exp(a))), unary_case(), REAL, "elementwise"),
+    OpSpec("elu", lambda a, alpha: a.elu(alpha), lambda a, alpha: np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0))),
+           unary_case(alpha=st.sampled_from([1.0, 0.5])), NONZERO, "elementwise"),
+    OpSpec("selu", lambda a: a.selu(), _selu, unary_case(), NONZERO, "elementwise"),
+    OpSpec("logsigmoid", lambda a: a.logsigmoid(), lambda a: -np.log1p(np.exp(-a)), unary_case(), REAL, "elementwise"),
+    OpSpec("softsign", lambda a: a.softsign(), lambda a: a / (1.0 + np.abs(a)), unary_case(), NONZERO, "elementwise"),
+    OpSpec("masked_fill", _masked_fill_gradient_safe,
+           lambda a, mask, value: np.where(mask, 0.0 if value == -math.inf else value, a), masked_fill_case(), REAL,
+           "elementwise"),
+    OpSpec("tril", lambda a, diagonal: a.tril(diagonal), lambda a, diagonal: np.tril(a, diagonal), triangle_case(),
+           REAL, "elementwise"),
+    OpSpec("triu", lambda a, diagonal: a.triu(diagonal), lambda a, diagonal: np.triu(a, diagonal), triangle_case(),
+           REAL, "elementwise"),
+    # --- reductions and scans
+    OpSpec("prod", lambda a, axis, keepdim: a.prod(axis, keepdim=keepdim), _prod, reduction_case(), WITH_ZEROS,
+           "reduction"),
+    OpSpec("cumsum", lambda a, dim: a.cumsum(dim), lambda a, dim: np.cumsum(a, axis=dim), one_dim_case(), REAL,
+           "reduction"),
+    OpSpec("trace", lambda a: a.trace(), np.trace, st.tuples(st.tuples(shapes(2, 2, max_side=MAX_SIDE)), st.just({})),
+           REAL, "reduction"),
+    # --- products
+    OpSpec("einsum", lambda *ts, subscripts: Tensor.einsum(subscripts, *ts),
+           lambda *xs, subscripts: np.einsum(subscripts, *xs), einsum_case(), REAL, "matmul"),
+    OpSpec("tensordot", lambda a, b, dims: a.tensordot(b, dims), lambda a, b, dims: np.tensordot(a, b, dims),
+           tensordot_case(), REAL, "matmul"),
+    OpSpec("outer", lambda a, b: a.outer(b), np.outer, outer_case(), REAL, "matmul"),
+    # --- movement
+    OpSpec("split", lambda a, sections, dim: _weighted_cat(a.split(sections, dim), dim, Tensor.cat),
+           lambda a, sections, dim: _weighted_cat(_numpy_split(a, sections, dim), dim, np.concatenate),
+           split_case(), REAL, "movement"),
+    OpSpec("chunk", lambda a, chunks, dim: _weighted_cat(a.chunk(chunks, dim), dim, Tensor.cat),
+           lambda a, chunks, dim: _weighted_cat(_numpy_chunk(a, chunks, dim), dim, np.concatenate),
+           chunk_case(), REAL, "movement"),
+    OpSpec("repeat_interleave", lambda a, repeats, dim: a.repeat_interleave(repeats, dim), _numpy_repeat_interleave,
+           repeat_interleave_case(), REAL, "movement"),
+    OpSpec("roll", lambda a, shifts, dims: a.roll(shifts, dims), _numpy_roll, roll_case(), REAL, "movement"),
+    OpSpec("flip", lambda a, dims: a.flip(dims), lambda a, dims: np.flip(a, dims), flip_case(), REAL, "movement"),
+    OpSpec("diagonal", lambda a, offset, dim1, dim2: a.diagonal(offset, dim1, dim2),
+           lambda a, offset, dim1, dim2: np.diagonal(a, offset, dim1, dim2), diagonal_case(), REAL, "movement"),
+    OpSpec("diag_embed", lambda a, offset, dim1, dim2: a.diag_embed(offset, dim1, dim2), _numpy_diag_embed,
+           diag_embed_case(), REAL, "movement"),
+    OpSpec("sort", lambda a, dim, descending: a.sort(dim, descending)[0],
+           lambda a, dim, descending: np.flip(np.sort(a, axis=dim), dim) if descending else np.sort(a, axis=dim),
+           one_dim_case().map(lambda case: (case[0], {**case[1], "descending": case[1]["dim"] % 2 == 0})),
+           DISTINCT, "movement"),
+    OpSpec("topk", lambda a, k, dim, largest: a.topk(k, dim, largest)[0], _numpy_topk, topk_case(), DISTINCT,
+           "movement"),
+    # --- convolution
+    OpSpec("conv1d", lambda x, w, *bias, stride, padding: x.conv1d(w, bias[0] if bias else None, stride=stride,
+                                                                 padding=padding),
+           conv1d_reference, conv1d_case(), REAL, "conv"),
+]
+
 OPS_BY_NAME = {op.name: op for op in OPS}
 assert len(OPS_BY_NAME) == len(OPS), "op names in the table must be unique"
 assert all(op.family in FAMILIES for op in OPS)

@@ -331,7 +331,6 @@ def test_axis_out_of_range_of_a_0_d_tensor_gives_the_valid_range_minus_1_to_0():
 
 # ----- 6. arrays meeting Tensors -------------------------------------------------------------------
 
-@pending("np.exp(t) returns a bare ndarray: the graph is cut silently")
 def test_numpy_ufunc_on_a_tensor_keeps_the_graph_or_says_which_method_to_use():
     # torch: np.exp(t) with t.requires_grad -> RuntimeError: Can't call numpy() on Tensor that requires grad.
     #        Use tensor.detach().numpy() instead.  (Issue 14 asks: dispatch to Tensor.exp, or TypeError naming it.)

@@ -18,7 +18,8 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 import numpy as np
 
 from . import autograd, composite
-from .checks import Axis, AxisError, index_arg, normalize_axes, reshape_target, shape_arg
+from .checks import Axis, AxisError, index_arg, normalize_axes, reshape_target, shape_arg, torch_names
+from .ops import elementwise as _elementwise
 from .ops.elementwise import (
     Abs,
     Add,
@@ -828,6 +829,289 @@ class Tensor:
         """Mean over each window of NCHW input (stride defaults to kernel_size)."""
         return composite.avg_pool2d(self, kernel_size, stride)
 
+    # ------------------------------------------------------------ more math (issue 11)
+
+    def sin(self) -> "Tensor":
+        """Sine.  d/dx = cos(x)."""
+        return _elementwise.Sin.apply(self)
+
+    def cos(self) -> "Tensor":
+        """Cosine.  d/dx = -sin(x)."""
+        return _elementwise.Cos.apply(self)
+
+    def tan(self) -> "Tensor":
+        """Tangent.  d/dx = 1 + tan(x)^2."""
+        return _elementwise.Tan.apply(self)
+
+    def sinh(self) -> "Tensor":
+        """Hyperbolic sine.  d/dx = cosh(x)."""
+        return _elementwise.Sinh.apply(self)
+
+    def cosh(self) -> "Tensor":
+        """Hyperbolic cosine.  d/dx = sinh(x)."""
+        return _elementwise.Cosh.apply(self)
+
+    def asin(self) -> "Tensor":
+        """Inverse sine.  d/dx = 1 / sqrt(1 - x^2)."""
+        return _elementwise.Asin.apply(self)
+
+    def acos(self) -> "Tensor":
+        """Inverse cosine.  d/dx = -1 / sqrt(1 - x^2)."""
+        return _elementwise.Acos.apply(self)
+
+    def atan(self) -> "Tensor":
+        """Inverse tangent.  d/dx = 1 / (1 + x^2)."""
+        return _elementwise.Atan.apply(self)
+
+    def asinh(self) -> "Tensor":
+        """Inverse hyperbolic sine.  d/dx = 1 / sqrt(x^2 + 1)."""
+        return _elementwise.Asinh.apply(self)
+
+    def acosh(self) -> "Tensor":
+        """Inverse hyperbolic cosine (x >= 1).  d/dx = 1 / sqrt(x^2 - 1)."""
+        return _elementwise.Acosh.apply(self)
+
+    def atanh(self) -> "Tensor":
+        """Inverse hyperbolic tangent (|x| < 1).  d/dx = 1 / (1 - x^2)."""
+        return _elementwise.Atanh.apply(self)
+
+    arcsin, arccos, arctan, arcsinh, arccosh, arctanh = asin, acos, atan, asinh, acosh, atanh
+
+    def log1p(self) -> "Tensor":
+        """log(1 + x), accurate for tiny x.  d/dx = 1 / (1 + x)."""
+        return _elementwise.Log1p.apply(self)
+
+    def expm1(self) -> "Tensor":
+        """exp(x) - 1, accurate for tiny x.  d/dx = exp(x)."""
+        return _elementwise.Expm1.apply(self)
+
+    def log2(self) -> "Tensor":
+        """Base-2 logarithm.  d/dx = 1 / (x log 2)."""
+        return composite.log2(self)
+
+    def log10(self) -> "Tensor":
+        """Base-10 logarithm.  d/dx = 1 / (x log 10)."""
+        return composite.log10(self)
+
+    def exp2(self) -> "Tensor":
+        """2^x.  d/dx = 2^x log 2."""
+        return composite.exp2(self)
+
+    def square(self) -> "Tensor":
+        """x * x.  d/dx = 2x."""
+        return Mul.apply(self, self)
+
+    def reciprocal(self) -> "Tensor":
+        """1 / x.  d/dx = -1 / x^2."""
+        return 1.0 / self
+
+    def rsqrt(self) -> "Tensor":
+        """1 / sqrt(x).  d/dx = -1 / (2 x^(3/2))."""
+        return 1.0 / Sqrt.apply(self)
+
+    def erf(self) -> "Tensor":
+        """The error function 2/sqrt(pi) * integral_0^x exp(-t^2) dt (~2e-15 accurate).  d/dx = 2/sqrt(pi) exp(-x^2)."""
+        return _elementwise.Erf.apply(self)
+
+    def sign(self) -> "Tensor":
+        """-1, 0 or 1.  d/dx = 0 (a zero gradient, as PyTorch)."""
+        return _elementwise.Sign.apply(self)
+
+    def floor(self) -> "Tensor":
+        """Round down.  d/dx = 0."""
+        return _elementwise.Floor.apply(self)
+
+    def ceil(self) -> "Tensor":
+        """Round up.  d/dx = 0."""
+        return _elementwise.Ceil.apply(self)
+
+    def round(self) -> "Tensor":
+        """Round to the nearest integer, halves to even.  d/dx = 0."""
+        return _elementwise.Round.apply(self)
+
+    def relu6(self) -> "Tensor":
+        """min(max(x, 0), 6).  d/dx = 1 for 0 < x < 6, else 0."""
+        return composite.relu6(self)
+
+    def hardsigmoid(self) -> "Tensor":
+        """relu6(x + 3) / 6.  d/dx = 1/6 for -3 < x < 3, else 0."""
+        return composite.hardsigmoid(self)
+
+    def hardswish(self) -> "Tensor":
+        """x * relu6(x + 3) / 6.  d/dx = (2x + 3) / 6 for -3 < x < 3, 0 below, 1 above."""
+        return composite.hardswish(self)
+
+    def mish(self) -> "Tensor":
+        """x * tanh(softplus(x)).  d/dx = tanh(sp) + x sigmoid(x) (1 - tanh(sp)^2)."""
+        return composite.mish(self)
+
+    def elu(self, alpha: builtins.float = 1.0) -> "Tensor":
+        """x for x > 0, else alpha (exp(x) - 1).  d/dx = 1 for x > 0, else alpha exp(x)."""
+        return composite.elu(self, alpha)
+
+    def selu(self) -> "Tensor":
+        """scale * elu(x, alpha) with PyTorch's constants.  d/dx = scale, or scale alpha exp(x) for x <= 0."""
+        return composite.selu(self)
+
+    def logsigmoid(self) -> "Tensor":
+        """log(sigmoid(x)), finite for any x.  d/dx = sigmoid(-x)."""
+        return composite.logsigmoid(self)
+
+    def softsign(self) -> "Tensor":
+        """x / (1 + |x|).  d/dx = 1 / (1 + |x|)^2."""
+        return composite.softsign(self)
+
+    # ------------------------------------------------------------ language-model building blocks (issue 11)
+
+    def masked_fill(self, mask: Any, value: Any) -> "Tensor":
+        """``value`` where the boolean ``mask`` is True, else self.  d/dself = 1 where not masked, else 0."""
+        return composite.masked_fill(self, mask, value)
+
+    def tril(self, diagonal: int = 0) -> "Tensor":
+        """Lower triangle of the last two axes (j - i <= diagonal), zeros above.  d/dx = that mask."""
+        return composite.tril(self, diagonal)
+
+    def triu(self, diagonal: int = 0) -> "Tensor":
+        """Upper triangle of the last two axes (j - i >= diagonal), zeros below.  d/dx = that mask."""
+        return composite.triu(self, diagonal)
+
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple:
+        """A tuple of views along ``dim``: pieces of the given size (last may be smaller) or of the listed sizes."""
+        return composite.split(self, split_size_or_sections, dim)
+
+    def chunk(self, chunks: int, dim: int = 0) -> tuple:
+        """A tuple of ``chunks`` views along ``dim`` (ceil(size / chunks) each; fewer when they run out)."""
+        return composite.chunk(self, chunks, dim)
+
+    def cumsum(self, dim: int) -> "Tensor":
+        """Running sums along ``dim``.  d/dx_i = sum of the gradient over positions j >= i."""
+        return composite.cumsum(self, dim)
+
+    def prod(self, dim: Axis = None, keepdim: bool = False) -> "Tensor":
+        """Product over ``dim`` (None: all).  d/dx_i = product of the other elements (exact with zeros)."""
+        return composite.prod(self, dim, keepdim)
+
+    @staticmethod
+    def einsum(subscripts: str, *operands: Any) -> "Tensor":
+        """Einstein summation, NumPy's notation.  d/da_k = einsum of the gradient with the other operands."""
+        return composite.einsum(subscripts, *operands)
+
+    def tensordot(self, other: Any, dims: Any = 2) -> "Tensor":
+        """Contract the last ``dims`` axes of self with the first of other (or the paired axis lists)."""
+        return composite.tensordot(self, other, dims)
+
+    def outer(self, other: Any) -> "Tensor":
+        """Outer product of two 1-D tensors.  d/da = g @ b, d/db = g^T @ a."""
+        return composite.outer(self, other)
+
+    def repeat_interleave(self, repeats: Any, dim: Optional[int] = None) -> "Tensor":
+        """Each element repeated ``repeats`` times along ``dim`` (flattened when None).  d/dx sums the copies."""
+        return composite.repeat_interleave(self, repeats, dim)
+
+    def roll(self, shifts: Any, dims: Any = None) -> "Tensor":
+        """Shift elements along ``dims``, wrapping around.  d/dx = g rolled back."""
+        return composite.roll(self, shifts, dims)
+
+    def flip(self, dims: Any) -> "Tensor":
+        """Reverse the order along ``dims``.  d/dx = g flipped back."""
+        return composite.flip(self, dims)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> "Tensor":
+        """The diagonal of the dim1 x dim2 planes as a new last axis.  d/dx = g placed on that diagonal."""
+        return composite.diagonal(self, offset, dim1, dim2)
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> "Tensor":
+        """Matrices with the last axis on diagonal ``offset``, zeros elsewhere.  d/dx = the diagonal of g."""
+        return composite.diag_embed(self, offset, dim1, dim2)
+
+    def trace(self) -> "Tensor":
+        """Sum of the main diagonal of a 2-D tensor.  d/dx = identity * g."""
+        return composite.trace(self)
+
+    def sort(self, dim: int = -1, descending: bool = False) -> tuple:
+        """(values, indices) along ``dim``; values carry gradient back to where they came from."""
+        return composite.sort(self, dim, descending)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True) -> tuple:  # noqa: A002
+        """(values, indices) of the k largest (smallest) along ``dim``; values carry gradient."""
+        return composite.topk(self, k, dim, largest, sorted)
+
+    def conv1d(self, weight: "Tensor", bias: Optional["Tensor"] = None, stride: Any = 1, padding: Any = 0) -> "Tensor":
+        """1-D cross-correlation of NCL input with OCK weight (conv2d on a height-1 image)."""
+        return composite.conv1d(self, weight, bias, stride, padding)
+
+    def multinomial(self, num_samples: int, replacement: bool = False) -> "Tensor":
+        """Category indices (int64, no gradient) drawn from the weights in each row, from `manual_seed`'s generator.
+
+        A 1-D tensor gives ``num_samples`` draws; each row of a 2-D one samples
+        independently.  Without replacement no category repeats within a row.
+        """
+        return Tensor._make(_multinomial(self.data, num_samples, replacement), None, False)
+
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy ufuncs on Tensors run the Tensor op (``np.sin(t)`` is ``t.sin()``, with its gradient).
+
+        A ufunc with no Tensor op, a ``out=`` argument or a ufunc method
+        (``np.add.reduce``...) raises TypeError naming what to use instead, so
+        the graph is never cut by a silent ndarray.
+        """
+        entry = _UFUNC_METHODS.get(ufunc.__name__)
+        if method != "__call__" or kwargs or entry is None:
+            how = f"np.{ufunc.__name__}.{method}" if method != "__call__" else f"np.{ufunc.__name__}"
+            if entry and not entry[0].startswith("__"):
+                hint = f"call the Tensor method .{entry[0]}() instead"
+            else:
+                hint = "use the Tensor's operators and methods (.sum(), .max(), ...), or t.detach().numpy() " \
+                    "for a plain array without gradient"
+            extra = f" with {sorted(kwargs)}" if kwargs and entry else ""
+            raise TypeError(f"{how}{extra} is not supported on a Tensor: {hint}")
+        name, reflected = entry
+        if len(inputs) == 1:
+            return getattr(inputs[0], name)()
+        first, second = inputs
+        if isinstance(first, Tensor):
+            return getattr(first, name)(second)
+        return getattr(second, reflected)(first)
+
+    @staticmethod
+    def randint(low: int, high: Any = None, size: Any = None, dtype: Any = np.int64) -> "Tensor":
+        """Integers uniform in [low, high) (int64), from `manual_seed`'s generator; ``randint(high, size)`` too."""
+        if size is None:
+            low, high, size = 0, low, high
+        for name, value in (("low", low), ("high", high)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+                raise TypeError(f"randint: {name} must be an int, got {value!r}")
+        if low >= high:
+            raise ValueError(f"randint: low ({low}) must be less than high ({high})")
+        shape = shape_arg((size,) if isinstance(size, (tuple, list)) else (size,) if size is not None else (), "randint")
+        return Tensor._make(get_generator().integers(low, high, size=shape, dtype=np.dtype(dtype)), None, False)
+
+    @staticmethod
+    def zeros_like(t: "Tensor", dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """Zeros of t's shape and dtype (or ``dtype``)."""
+        return Tensor(np.zeros(np.shape(t.data if isinstance(t, Tensor) else t)), requires_grad, dtype or _dtype_of(t))
+
+    @staticmethod
+    def ones_like(t: "Tensor", dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """Ones of t's shape and dtype (or ``dtype``)."""
+        return Tensor(np.ones(np.shape(t.data if isinstance(t, Tensor) else t)), requires_grad, dtype or _dtype_of(t))
+
+    @staticmethod
+    def randn_like(t: "Tensor", dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """Standard normal samples of t's shape (float dtype), from `manual_seed`'s generator."""
+        dtype = np.dtype(dtype or _dtype_of(t))
+        if dtype.kind != "f":
+            raise DtypeError(f"randn_like: needs a floating dtype, got {dtype}")
+        return Tensor.randn(*np.shape(t.data if isinstance(t, Tensor) else t), dtype=dtype, requires_grad=requires_grad)
+
+    @staticmethod
+    def rand_like(t: "Tensor", dtype: Any = None, requires_grad: bool = False) -> "Tensor":
+        """Uniform [0, 1) samples of t's shape (float dtype), from `manual_seed`'s generator."""
+        dtype = np.dtype(dtype or _dtype_of(t))
+        if dtype.kind != "f":
+            raise DtypeError(f"rand_like: needs a floating dtype, got {dtype}")
+        return Tensor.rand(*np.shape(t.data if isinstance(t, Tensor) else t), dtype=dtype, requires_grad=requires_grad)
+
 
 
 
@@ -862,3 +1146,66 @@ def _tensor_list(tensors: Any, op: str) -> list:
     if not tensors:
         raise ValueError(f"{op}: expects a non-empty list of tensors")
     return tensors
+
+
+def _dtype_of(value: Any) -> np.dtype:
+    return value.data.dtype if isinstance(value, Tensor) else np.asarray(value).dtype
+
+
+def _multinomial(weights: np.ndarray, num_samples: int, replacement: bool) -> np.ndarray:
+    """Indices drawn per row of ``weights`` (1-D or 2-D, non-negative, not all zero)."""
+    if weights.ndim not in (1, 2):
+        raise ValueError(f"multinomial: expects a 1-D or 2-D tensor of probabilities, got shape {weights.shape}")
+    if weights.dtype.kind != "f":
+        raise DtypeError(f"multinomial: expects floating-point probabilities, got dtype {weights.dtype}")
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples <= 0:
+        raise ValueError(f"multinomial: num_samples must be a positive int, got {num_samples!r}")
+    rows = np.atleast_2d(weights).astype(np.float64)
+    if not np.isfinite(rows).all() or (rows < 0).any():
+        raise ValueError("multinomial: probabilities must be finite and non-negative")
+    totals = rows.sum(axis=1, keepdims=True)
+    if (totals <= 0).any():
+        raise ValueError("multinomial: every row of probabilities must have a positive sum")
+    if not replacement and num_samples > (rows > 0).sum(axis=1).min():
+        raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement from a row with only "
+                         f"{(rows > 0).sum(axis=1).min()} non-zero probabilities")
+    generator = get_generator()
+    if replacement:
+        cdf = np.cumsum(rows / totals, axis=1)
+        draws = generator.random((rows.shape[0], int(num_samples)))
+        out = np.stack([np.searchsorted(row, draw, side="right") for row, draw in zip(cdf, draws)])
+        out = np.minimum(out, rows.shape[1] - 1)
+    else:
+        out = np.stack([generator.choice(rows.shape[1], size=int(num_samples), replace=False, p=row / row.sum())
+                        for row in rows])
+    out = out.astype(np.int64)
+    return out[0] if weights.ndim == 1 else out
+
+
+# PyTorch's `dim`, NumPy's `keepdims` and `unbiased` accepted by every method that takes an axis (checks.torch_names).
+for _name in ("sum", "mean", "max", "min", "var", "std", "logsumexp", "softmax", "log_softmax", "argmax", "argmin",
+              "squeeze", "unsqueeze", "cat", "stack", "cumsum", "prod", "split", "chunk", "sort", "topk",
+              "repeat_interleave"):
+    _method = Tensor.__dict__[_name]
+    if isinstance(_method, staticmethod):
+        setattr(Tensor, _name, staticmethod(torch_names(_method.__func__)))
+    else:
+        setattr(Tensor, _name, torch_names(_method))
+del _name, _method
+
+
+# NumPy ufunc name -> (Tensor method, reflected method for a non-Tensor first operand), for __array_ufunc__.
+_UFUNC_METHODS = {
+    **{name: (name, name) for name in (
+        "exp", "log", "sqrt", "tanh", "sin", "cos", "tan", "sinh", "cosh", "log1p", "expm1", "log2", "log10", "exp2",
+        "square", "reciprocal", "sign", "floor", "ceil", "arcsin", "arccos", "arctan", "arcsinh", "arccosh",
+        "arctanh")},
+    "absolute": ("abs", "abs"), "negative": ("__neg__", "__neg__"), "positive": ("__pos__", "__pos__"),
+    "rint": ("round", "round"), "erf": ("erf", "erf"),
+    "add": ("__add__", "__radd__"), "subtract": ("__sub__", "__rsub__"), "multiply": ("__mul__", "__rmul__"),
+    "divide": ("__truediv__", "__rtruediv__"), "true_divide": ("__truediv__", "__rtruediv__"),
+    "power": ("__pow__", "__rpow__"), "matmul": ("__matmul__", "__rmatmul__"),
+    "maximum": ("maximum", "maximum"), "minimum": ("minimum", "minimum"),
+    "greater": ("__gt__", "__lt__"), "greater_equal": ("__ge__", "__le__"), "less": ("__lt__", "__gt__"),
+    "less_equal": ("__le__", "__ge__"), "equal": ("__eq__", "__eq__"), "not_equal": ("__ne__", "__ne__"),
+}

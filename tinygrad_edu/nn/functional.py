@@ -11,13 +11,13 @@ loss, a classic bug, so it raises `ValueError` naming both shapes.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from numpy.polynomial import chebyshev, polynomial
 
-from tinygrad_edu.autograd import Function
+from tinygrad_edu.checks import torch_names
+from tinygrad_edu.ops import elementwise as _elementwise
 from tinygrad_edu.ops import loss as ops_loss
 from tinygrad_edu.ops import matmul as ops_matmul
 from tinygrad_edu.random import get_generator
@@ -89,97 +89,13 @@ def softplus(x: Any) -> Tensor:
     return _tensor(x).softplus()
 
 
-# ----- erf, for the exact GELU ------------------------------------------------------
-# NumPy has no erf and `math.erf` one element at a time costs ~0.25 us per element
-# (15 ms for a GPT's 65k activations). So erf is evaluated as polynomials fitted, once at
-# import, by interpolating `math.erf`/`math.erfc` at Chebyshev points (well conditioned),
-# then rewritten in powers of the local variable so that each term costs one in-place
-# multiply and one add (Horner):
-#   |x| < 1:       erf(x)  = x * P(x^2)                 (P smooth on [0, 1])
-#   1 <= |x| < 6:  erfc(x) = exp(-x^2) * Q_k(x - m_k)   (Q_k = erfc(x) e^(x^2) around the piece's middle m_k)
-#   |x| >= 6:      erf(x)  = sign(x)                    (erfc(6) < 2.2e-17, below half an ulp of 1)
-# Worst error against math.erf over [-7, 7]: about 2e-15 (tests/test_functional_lm.py checks it).
-_ERF_SMALL_DEGREE, _ERF_TAIL_DEGREE = 12, 16
-_ERF_TAIL_PIECES = ((1.0, 2.0), (2.0, 3.0), (3.0, 4.0), (4.0, 6.0))
-
-
-def _erf_over_x(t: np.ndarray) -> np.ndarray:
-    """erf(sqrt(t)) / sqrt(t) for t in [0, 1] (2/sqrt(pi) at t = 0)."""
-    root = np.sqrt(t)
-    values = [math.erf(r) / r if r > 0 else 2.0 / math.sqrt(math.pi) for r in root.tolist()]
-    return np.array(values)
-
-
-def _scaled_erfc(x: np.ndarray) -> np.ndarray:
-    """erfc(x) * exp(x^2)."""
-    return np.array([math.erfc(v) * math.exp(v * v) for v in x.tolist()])
-
-
-def _fit(function: Callable[[np.ndarray], np.ndarray], low: float, high: float, degree: int,
-         origin: float) -> np.ndarray:
-    """Power-series coefficients (in x - origin) of the Chebyshev interpolant of `function` on [low, high]."""
-    def on_unit_interval(u: np.ndarray) -> np.ndarray:
-        return function(low + (u + 1.0) * (high - low) / 2.0)
-    coefficients = np.asarray(chebyshev.chebinterpolate(on_unit_interval, degree), dtype=np.float64)  # type: ignore[type-var]
-    series = chebyshev.Chebyshev(coefficients, domain=[low, high])
-    # domain -> window is the map x -> x - origin, so the coefficients are those of powers of (x - origin).
-    local = series.convert(kind=polynomial.Polynomial, domain=[low, high], window=[low - origin, high - origin])
-    return np.asarray(local.coef)
-
-
-_ERF_SMALL = _fit(_erf_over_x, 0.0, 1.0, _ERF_SMALL_DEGREE, origin=0.0)
-_ERF_TAIL = tuple((low, high, (low + high) / 2, _fit(_scaled_erfc, low, high, _ERF_TAIL_DEGREE, (low + high) / 2))
-                  for low, high in _ERF_TAIL_PIECES)
-
-
-def _horner(t: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
-    """sum_k c_k t^k, in place (two array operations per term)."""
-    total = np.full_like(t, coefficients[-1])
-    for coefficient in coefficients[-2::-1]:
-        total *= t
-        total += coefficient
-    return total
-
-
-def _erf_array(x: np.ndarray) -> np.ndarray:
-    """The error function 2/sqrt(pi) * integral_0^x exp(-t^2) dt of an array (float64 inside, ~2e-15 accurate)."""
-    shape = np.shape(x)
-    values = np.asarray(x, dtype=np.float64).reshape(-1)  # 1-D, so masked assignment works for 0-d input too
-    magnitude = np.abs(values)
-    result = np.sign(values)  # |x| >= 6 (and NaN stays NaN)
-    small = magnitude < 1.0
-    if small.any():
-        inside = values[small]
-        result[small] = inside * _horner(inside * inside, _ERF_SMALL)
-    for low, high, middle, coefficients in _ERF_TAIL:
-        piece = (magnitude >= low) & (magnitude < high)
-        if piece.any():
-            inside = magnitude[piece]
-            erfc = np.exp(-inside * inside) * _horner(inside - middle, coefficients)
-            result[piece] = np.copysign(1.0 - erfc, values[piece])
-    return result.reshape(shape)
-
-
-class _Erf(Function):
-    """erf(x) = 2/sqrt(pi) * integral_0^x exp(-t^2) dt.  d erf(x)/dx = 2/sqrt(pi) * exp(-x^2).
-
-    Lives here until the engine has an `erf` op; its backward is written in
-    Tensor operations, so it is differentiable again (gradgradcheck passes).
-    """
-
-    op_name = "erf"
-
-    def forward(ctx, x):
-        return _erf_array(x).astype(x.dtype, copy=False)
-
-    def backward(ctx, grad_output):
-        x = ctx.inputs[0]
-        return grad_output * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi))
+# erf lives in the elementwise family (`Tensor.erf`); its kernel stays importable here as before.
+_erf_array = _elementwise._erf_array
 
 
 def _erf(x: Any) -> Tensor:
     """The error function, elementwise.  d erf(x)/dx = 2/sqrt(pi) exp(-x^2)."""
-    return _Erf.apply(_tensor(x))
+    return _tensor(x).erf()
 
 
 _GELU_APPROXIMATIONS = ("none", "tanh")
@@ -528,3 +444,55 @@ def _cross_entropy_composite(logits: Tensor, target: Any, reduction: str, ignore
         return total
     count = batch if keep is None else float(keep.sum())
     return total * (1.0 / count) if count else total * math.nan
+
+
+# ----- more activations, as PyTorch's torch.nn.functional has them (issue 11) ------------
+
+def relu6(x: Any) -> Tensor:
+    """min(max(x, 0), 6).  d/dx = 1 for 0 < x < 6, else 0."""
+    return _tensor(x).relu6()
+
+
+def hardsigmoid(x: Any) -> Tensor:
+    """relu6(x + 3) / 6.  d/dx = 1/6 for -3 < x < 3, else 0."""
+    return _tensor(x).hardsigmoid()
+
+
+def hardswish(x: Any) -> Tensor:
+    """x * relu6(x + 3) / 6.  d/dx = (2x + 3) / 6 for -3 < x < 3, 0 below, 1 above."""
+    return _tensor(x).hardswish()
+
+
+def mish(x: Any) -> Tensor:
+    """x * tanh(softplus(x)).  d/dx = tanh(sp) + x sigmoid(x) (1 - tanh(sp)^2)."""
+    return _tensor(x).mish()
+
+
+def elu(x: Any, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, else alpha (exp(x) - 1).  d/dx = 1 for x > 0, else alpha exp(x)."""
+    return _tensor(x).elu(alpha)
+
+
+def selu(x: Any) -> Tensor:
+    """scale * elu(x, alpha) with PyTorch's constants.  d/dx = scale, or scale alpha exp(x) for x <= 0."""
+    return _tensor(x).selu()
+
+
+def logsigmoid(x: Any) -> Tensor:
+    """log(sigmoid(x)), finite for any x.  d/dx = sigmoid(-x)."""
+    return _tensor(x).logsigmoid()
+
+
+def softsign(x: Any) -> Tensor:
+    """x / (1 + |x|).  d/dx = 1 / (1 + |x|)^2."""
+    return _tensor(x).softsign()
+
+
+def conv1d(x: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0) -> Tensor:
+    """1-D cross-correlation of (N, C, L) input with (O, C, K) weight, as PyTorch's F.conv1d."""
+    return _tensor(x).conv1d(weight, bias, stride, padding)
+
+
+# `dim` and `axis` both given -> TypeError, as everywhere else (checks.torch_names is the one place for the aliases).
+softmax = torch_names(softmax)
+log_softmax = torch_names(log_softmax)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.checks import torch_names
 from tinygrad_edu.nn import functional as F  # noqa: N812 (the PyTorch convention)
 from tinygrad_edu.nn import init
 from tinygrad_edu.nn.module import Module
@@ -761,3 +762,7 @@ class ModuleDict(Module):
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ModuleDict has no forward(): index it by key and call the module")
+
+
+# nn.Softmax(dim=-1), PyTorch's spelling, as well as axis= (checks.torch_names).
+Softmax.__init__ = torch_names(Softmax.__init__)  # type: ignore[method-assign]

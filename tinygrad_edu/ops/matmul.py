@@ -5,7 +5,7 @@ import numpy as np
 
 from ..autograd import Function
 
-__all__ = ["Linear", "MatMul"]
+__all__ = ["Einsum", "Linear", "MatMul", "einsum_subscripts"]
 
 
 class MatMul(Function):
@@ -69,3 +69,101 @@ class Linear(Function):
         if len(needs) == 2:
             return grad_x, grad_weight
         return grad_x, grad_weight, (xp.sum(rows, 0) if needs[2] else None)
+
+
+class Einsum(Function):
+    """d einsum(s_1,...,s_n -> o)/da_k = einsum(o, s_j (j != k) -> s_k) of g with the other operands.
+
+    ``subscripts`` arrive normalised (explicit ``->``, no ``...``; see
+    `einsum_subscripts`).  An index repeated within operand k (a diagonal,
+    ``ii``) is renamed in the gradient and tied back by an identity matrix; an
+    index only operand k has (summed away) gets a vector of ones, so every
+    rule is one einsum, differentiable again.
+    """
+
+    def forward(ctx, *arrays, subscripts=""):
+        ctx.subscripts = subscripts
+        return np.einsum(subscripts, *arrays)
+
+    def vjp(ctx, xp, g, out, *operands):
+        inputs, output = ctx.subscripts.split("->")
+        terms = inputs.split(",")
+        used = set(ctx.subscripts)
+        fresh = iter(letter for letter in _LETTERS if letter not in used)
+        grads = []
+        for k, (target, needed) in enumerate(zip(terms, ctx.needs_input_grad)):
+            if not needed:
+                grads.append(None)
+                continue
+            shape = ctx.inputs[k].shape
+            subs, values = [output], [g]
+            for j, term in enumerate(terms):
+                if j != k:
+                    subs.append(term)
+                    values.append(operands[j])
+            elsewhere = set("".join(subs))
+            constants, seen, renamed = [], set(), ""
+            for letter, size in zip(target, shape):
+                if letter in seen:
+                    new = next(fresh)
+                    constants.append((letter + new, np.eye(size, dtype=g.dtype)))
+                    renamed += new
+                    continue
+                seen.add(letter)
+                renamed += letter
+                if letter not in elsewhere:
+                    constants.append((letter, np.ones(size, dtype=g.dtype)))
+            for term, array in constants:
+                subs.append(term)
+                values.append(ctx.inputs[0]._make(array, None, False) if xp.records_graph else array)
+            grads.append(xp.apply(Einsum, *values, subscripts=",".join(subs) + "->" + renamed))
+        return tuple(grads)
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def einsum_subscripts(subscripts: str, shapes: list) -> str:
+    """``subscripts`` checked against the operands' shapes and made explicit: ``...`` spelled out in letters, ``->`` added."""
+    if not isinstance(subscripts, str):
+        raise TypeError(f"einsum: subscripts must be a string, got {type(subscripts).__name__}")
+    text = subscripts.replace(" ", "")
+    inputs, arrow, output = text.partition("->")
+    terms = inputs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum: {subscripts!r} names {len(terms)} operand(s) but {len(shapes)} were given")
+    for term in terms + ([output] if arrow else []):
+        bad = set(term.replace("...", "")) - set(_LETTERS)
+        if bad or term.count("...") > 1:
+            raise ValueError(f"einsum: subscripts {subscripts!r} may hold only letters and one '...' per operand")
+    spare = [letter for letter in _LETTERS if letter not in text]
+    extra = max([len(shape) - len(term.replace("...", "")) for term, shape in zip(terms, shapes) if "..." in term],
+                default=0)
+    ellipsis = "".join(spare[:extra])
+    explicit = []
+    for i, (term, shape) in enumerate(zip(terms, shapes)):
+        count = len(shape) - len(term.replace("...", ""))
+        if "..." in term:
+            if count < 0:
+                raise ValueError(f"einsum: operand {i} has shape {shape}, too few dimensions for {term!r}")
+            term = term.replace("...", ellipsis[len(ellipsis) - count:])
+        if len(term) != len(shape):
+            raise ValueError(f"einsum: operand {i} has {len(shape)} dimension(s) (shape {shape}) but subscripts "
+                             f"{term!r} name {len(term)}")
+        explicit.append(term)
+    if arrow:
+        output = output.replace("...", ellipsis)
+    else:
+        letters = "".join(explicit)
+        output = ellipsis + "".join(sorted(x for x in set(letters) if letters.count(x) == 1 and x not in ellipsis))
+    sizes: dict = {}
+    for i, (term, shape) in enumerate(zip(explicit, shapes)):
+        for letter, size in zip(term, shape):
+            if sizes.get(letter, size) != size and size != 1 and sizes[letter] != 1:
+                raise ValueError(f"einsum: index {letter!r} has size {sizes[letter]} in one operand and {size} in "
+                                 f"operand {i} ({subscripts!r}, shapes {shapes})")
+            sizes[letter] = max(sizes.get(letter, size), size)
+    for letter in output:
+        if letter not in sizes or output.count(letter) > 1:
+            raise ValueError(f"einsum: output index {letter!r} of {subscripts!r} must appear once, and in an input")
+    return ",".join(explicit) + "->" + output

@@ -8,7 +8,7 @@ from ..checks import AxisError, kept_shape, normalize_axes
 from .movement import Expand
 
 # AxisError, kept_shape and normalize_axes live in checks.py; importable from here as before.
-__all__ = ["AxisError", "Max", "Min", "Sum", "kept_shape", "normalize_axes"]
+__all__ = ["AxisError", "Cumsum", "Max", "Min", "Sum", "kept_shape", "normalize_axes"]
 
 
 class Sum(Function):
@@ -46,3 +46,15 @@ class Min(Max):
     """d min(a)/da = 1/k at each of the k elements equal to the minimum (ties split equally), else 0."""
 
     reduce = staticmethod(np.min)
+
+
+class Cumsum(Function):
+    """d cumsum(a)_j/da_i = 1 for j >= i, so the gradient is g summed from the end: flip(cumsum(flip(g)))."""
+
+    def forward(ctx, a, axis=0):
+        ctx.axis = axis
+        return np.cumsum(a, axis=axis)
+
+    def vjp(ctx, xp, g, out, a):
+        reverse = (slice(None),) * ctx.axis + (slice(None, None, -1),)
+        return xp.apply(Cumsum, g[reverse], axis=ctx.axis)[reverse]
