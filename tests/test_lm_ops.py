@@ -295,3 +295,22 @@ def test_elu_with_a_large_positive_input_has_a_finite_gradient():
     x = Tensor([1000.0, -1.0], requires_grad=True)
     F.elu(x).sum().backward()
     assert np.isfinite(x.grad.data).all()
+
+
+def test_an_ndarray_updated_in_place_by_a_tensor_stays_the_same_array():
+    # p.data -= lr * p.grad: NumPy's in-place operator with a Tensor operand writes into the array itself.
+    p = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    p.grad = Tensor(np.array([10.0, 10.0]))
+    array = p.data
+    array -= 0.1 * p.grad
+    assert type(array) is np.ndarray and array is p.data and array.tolist() == [0.0, 1.0]
+
+
+def test_an_ndarray_updated_in_place_by_a_tensor_that_needs_grad_raises():
+    w = Tensor(np.array([1.0]), requires_grad=True)
+    array = np.zeros(1)
+    with pytest.raises(TypeError, match="would cut the graph"):
+        array += w * 2
+    with tg.no_grad():
+        array += w * 2
+    assert array.tolist() == [2.0]

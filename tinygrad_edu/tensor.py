@@ -1051,11 +1051,15 @@ class Tensor:
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """NumPy ufuncs on Tensors run the Tensor op (``np.sin(t)`` is ``t.sin()``, with its gradient).
 
-        A ufunc with no Tensor op, a ``out=`` argument or a ufunc method
+        ``arr -= t`` (``out=`` an ndarray) updates the array from the Tensor's values when
+        no gradient is needed there. A ufunc with no Tensor op, any other ``out=`` or a ufunc method
         (``np.add.reduce``...) raises TypeError naming what to use instead, so
         the graph is never cut by a silent ndarray.
         """
         entry = _UFUNC_METHODS.get(ufunc.__name__)
+        out = kwargs.get("out")
+        if method == "__call__" and out is not None and len(kwargs) == 1 and all(type(o) is np.ndarray for o in out):
+            return _ufunc_into_arrays(ufunc, inputs, out, entry)
         if method != "__call__" or kwargs or entry is None:
             how = f"np.{ufunc.__name__}.{method}" if method != "__call__" else f"np.{ufunc.__name__}"
             if entry and not entry[0].startswith("__"):
@@ -1209,3 +1213,16 @@ _UFUNC_METHODS = {
     "greater": ("__gt__", "__lt__"), "greater_equal": ("__ge__", "__le__"), "less": ("__lt__", "__gt__"),
     "less_equal": ("__le__", "__ge__"), "equal": ("__eq__", "__eq__"), "not_equal": ("__ne__", "__ne__"),
 }
+
+
+def _ufunc_into_arrays(ufunc: np.ufunc, inputs: tuple, out: tuple, entry: Any) -> Any:
+    """``arr -= t`` and friends: an in-place update of a plain array (``p.data -= lr * p.grad``) by Tensor values.
+
+    The result lives in an ndarray, so it can carry no gradient: allowed only when no Tensor operand would need one.
+    """
+    if autograd.is_grad_enabled() and any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
+        method = f"call the Tensor method .{entry[0]}() instead, or " if entry and not entry[0].startswith("__") else ""
+        raise TypeError(f"np.{ufunc.__name__} with out= (an in-place update of an ndarray) would cut the graph of a "
+                        f"Tensor that requires grad: {method}use x.detach(), or do it under no_grad()")
+    arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+    return ufunc(*arrays, out=out)

@@ -1,9 +1,8 @@
-"""Issue 14 behaviours that need the engine core (autograd.py, tensor.py, ops/): pending, marked strict xfail.
+"""PyTorch idioms that the engine core answers (issue 14): in-place updates and versions, grad mode per
+thread, custom Functions, grad(), edges and errors.
 
-Each test is one behaviour that fails on today's code; PyTorch 2.13's behaviour is written in as literals
-(recorded by running torch, which the tests never import). The round that implements an item removes its
-mark: with strict=True a test that starts passing while still marked fails the suite, so nothing is fixed
-by accident and forgotten. What today's code does instead is in each `reason`.
+Each test is one behaviour, with PyTorch 2.13's numbers or message written in as literals (recorded by
+running torch, which the tests never import). Every one of them failed before the engine round that fixed it.
 """
 import threading
 
@@ -13,11 +12,6 @@ import pytest
 import tinygrad_edu as tg
 import tinygrad_edu.optim as optim
 from tinygrad_edu import Function, Tensor, no_grad
-
-
-def pending(today):
-    return pytest.mark.xfail(strict=True, reason=f"issue 14, needs the engine core; today: {today}")
-
 
 # ----- 1. versions and in-place updates -------------------------------------------------------------
 
