@@ -92,7 +92,7 @@ def make_tinygrad_mlp(weights: Weights) -> tuple[Callable[[Batches], None], Call
 
     def train(batches: Batches) -> None:
         for inputs, targets in batches:
-            loss = F.cross_entropy(model(inputs), targets)
+            loss = F.cross_entropy(model(Tensor(inputs)), targets)  # layers take Tensors, as in PyTorch
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
