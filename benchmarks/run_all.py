@@ -14,6 +14,10 @@ Workloads (every contender starts from the same values and must agree first):
 - ``moons 2-10-1``: a 2-10-1 sigmoid network on 1,000 two-moons points, the same loss, per step.
 - ``digits 64-128-10``: ReLU MLP, batch 64, softmax cross-entropy, SGD, per minibatch step.
 - ``784-512-512-10``: ReLU MLP, batch 256, softmax cross-entropy, SGD, per step.
+- ``LeNet digits``: Conv2d(1,8,3,p=1)-ReLU-MaxPool2d(2)-Conv2d(8,16,3,p=1)-ReLU-MaxPool2d(2)-Flatten-Linear(64,32)-
+  ReLU-Linear(32,10) on the 8x8 digits as (N,1,8,8) images, batch 64, cross-entropy, SGD, per step.
+- ``GPT step``: tinygrad_edu.models.GPT (2 layers, 4 heads, 32 wide, block 16; torch: the same model from
+  tools/record_torch_models.py, weights copied by state_dict), batch 8 of random token ids, AdamW, per step.
 - ``chain 200k``: backward through a 200,000-node chain (y = y * 1.0001 + 0.0001; building it is not timed);
   peak traced memory of tinygrad_edu's pass reported; then a 1,000,000-node chain, once.
 """
@@ -21,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
+import sys
 import time
 import tracemalloc
 from typing import Any, Callable
@@ -40,8 +46,16 @@ from train import (
     random_batches,  # noqa: E402
 )
 
-from tinygrad_edu import Tensor, nn, optim  # noqa: E402
-from tinygrad_edu.data import make_moons, seed_example  # noqa: E402
+import tinygrad_edu.nn.functional as F  # noqa: E402, N812 (the PyTorch convention)
+from tinygrad_edu import Tensor, manual_seed, nn, optim  # noqa: E402
+from tinygrad_edu.data import load_digits, make_moons, seed_example  # noqa: E402
+from tinygrad_edu.models import GPT  # noqa: E402
+
+if torch:  # the GPT written with torch.nn, with the same parameter names (tools/ needs torch to import)
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+    from record_torch_models import TorchGPT  # noqa: E402
+else:
+    TorchGPT = None
 
 TG, TORCH, NUMPY = "tinygrad_edu", "torch", "numpy"
 F32 = np.float32
@@ -178,6 +192,71 @@ def mlp_runner(make: Callable, weights: list, batches: list) -> Callable[[], Cal
     return setup
 
 
+# ----- LeNet on the digits and a GPT step (same initial weights via state_dict) -------------------
+def lenet(layers) -> Any:
+    """The LeNet-style CNN from `layers` (tinygrad_edu.nn or torch.nn): the same names in both."""
+    return layers.Sequential(layers.Conv2d(1, 8, 3, padding=1), layers.ReLU(), layers.MaxPool2d(2),
+                             layers.Conv2d(8, 16, 3, padding=1), layers.ReLU(), layers.MaxPool2d(2),
+                             layers.Flatten(), layers.Linear(64, 32), layers.ReLU(), layers.Linear(32, 10))
+
+
+def lenet_data(batch_size: int, steps: int) -> tuple:
+    """Initial weights (seeded tinygrad_edu init, float32) and `steps` batches of (N,1,8,8) digits."""
+    manual_seed(0)
+    weights = {name: value.astype(F32) for name, value in lenet(nn).state_dict().items()}
+    inputs, targets = load_digits()
+    inputs = inputs.reshape(-1, 1, 8, 8).astype(F32)
+    order = np.random.default_rng(0).permutation(len(inputs))
+    batches = [(inputs[order[i * batch_size:(i + 1) * batch_size]], targets[order[i * batch_size:(i + 1) * batch_size]])
+               for i in range(steps)]
+    return weights, batches
+
+
+GPT_CONFIG = dict(vocab_size=65, block_size=16, n_embd=32, n_head=4, n_layer=2)
+GPT_BATCH, GPT_LR = 8, 1e-3
+
+
+def gpt_data(steps: int) -> tuple:
+    manual_seed(0)
+    weights = {name: value.astype(F32) for name, value in GPT(**GPT_CONFIG).state_dict().items()}
+    rng = np.random.default_rng(0)
+    shape = (GPT_BATCH, GPT_CONFIG["block_size"])
+    batches = [(rng.integers(0, GPT_CONFIG["vocab_size"], size=shape, dtype=np.int64),
+                rng.integers(0, GPT_CONFIG["vocab_size"], size=shape, dtype=np.int64)) for _ in range(steps)]
+    return weights, batches
+
+
+def tinygrad_trainer(model: Any, weights: dict, batches: list, optimizer: Callable, images: bool) -> Callable[[], Any]:
+    model.load_state_dict(weights, strict=True)
+    opt = optimizer(model.parameters())
+
+    def run():
+        for inputs, targets in batches:
+            logits = model(Tensor(inputs) if images else inputs)
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return np.concatenate([value.ravel() for value in model.state_dict().values()])
+    return run
+
+
+def torch_trainer(model: Any, weights: dict, batches: list, optimizer: Callable) -> Callable[[], Any]:
+    model.load_state_dict({name: torch.from_numpy(value.copy()) for name, value in weights.items()}, strict=True)
+    opt = optimizer(model.parameters())
+    batches = [(torch.from_numpy(inputs), torch.from_numpy(targets)) for inputs, targets in batches]
+
+    def run():
+        for inputs, targets in batches:
+            logits = model(inputs)
+            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return np.concatenate([value.detach().numpy().ravel() for value in model.state_dict().values()])
+    return run
+
+
 # ----- chains -------------------------------------------------------------------------------------
 def chain_tinygrad(nodes: int) -> Callable[[], float]:
     """Setup: build the chain (untimed); the returned run is the backward pass."""
@@ -228,6 +307,9 @@ def workloads(scale: float) -> list:
     digits_w, digits_b = initial_weights([64, 128, 10], 0), digits_batches(64, 0)
     wide_steps = max(1, int(4 * scale))
     wide_w, wide_b = initial_weights([784, 512, 512, 10], 0), random_batches(wide_steps, 256, 784, 10, 0)
+    lenet_steps, gpt_steps = max(1, int(10 * scale)), max(1, int(10 * scale))
+    lenet_w, lenet_b = lenet_data(64, lenet_steps)
+    gpt_w, gpt_b = gpt_data(gpt_steps)
     chain_nodes = 200_000
     table = [
         ("op fwd+bwd (per op)", CYCLES * 4, {TG: lambda: lambda: op_tinygrad(*ops), TORCH: lambda: lambda: op_torch(*ops),
@@ -246,6 +328,14 @@ def workloads(scale: float) -> list:
             TG: mlp_runner(make_tinygrad_mlp, wide_w, wide_b),
             TORCH: mlp_runner(make_torch_mlp, wide_w, wide_b) if torch else None,
             NUMPY: mlp_runner(make_numpy_mlp, wide_w, wide_b)}, 1e-3),
+        ("LeNet digits (per step)", lenet_steps, {
+            TG: lambda: tinygrad_trainer(lenet(nn), lenet_w, lenet_b, lambda p: optim.SGD(p, lr=LR), True),
+            TORCH: lambda: torch_trainer(lenet(torch.nn), lenet_w, lenet_b, lambda p: torch.optim.SGD(p, lr=LR))},
+         1e-3),
+        ("GPT step (per step)", gpt_steps, {
+            TG: lambda: tinygrad_trainer(GPT(**GPT_CONFIG), gpt_w, gpt_b, lambda p: optim.AdamW(p, lr=GPT_LR), False),
+            TORCH: lambda: torch_trainer(TorchGPT(**GPT_CONFIG), gpt_w, gpt_b,
+                                         lambda p: torch.optim.AdamW(p, lr=GPT_LR))}, 1e-3),
         ("chain 200k backward (per node)", chain_nodes, {TG: lambda: chain_tinygrad(chain_nodes),
                                                           TORCH: lambda: chain_torch(chain_nodes)}, 1e-4),
     ]
@@ -269,8 +359,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="interleaved rounds (default 7)")
     parser.add_argument("--scale", type=float, default=1.0, help="work per timing (default 1.0)")
     parser.add_argument("--skip-million", action="store_true", help="skip the 1,000,000-node chain")
+    parser.add_argument("--only", action="append", metavar="NAME",
+                        help="run only the workloads whose name contains NAME (repeatable; skips the memory and "
+                             "million-node checks)")
     args = parser.parse_args()
     table = workloads(args.scale)
+    if args.only:
+        table = [row for row in table if any(part.lower() in row[0].lower() for part in args.only)]
     for name, _, contenders, rtol in table:
         check_agreement(name, contenders, rtol)
     times: dict = {name: {key: [] for key in contenders} for name, _, contenders, _ in table}
@@ -293,6 +388,8 @@ def main() -> None:
             per_round = [mine / other for mine, other in zip(row[TG], row.get(key, []))]
             ratios.append(f"{statistics.median(per_round):.2f}x/{min(per_round):.2f}x" if per_round else "-")
         print(f"{name:34} {cells[0]:>13} {cells[1]:>11} {cells[2]:>11} {ratios[0]:>22} {ratios[1]:>22}")
+    if args.only:
+        return
     peak = peak_bytes(chain_build_and_backward, 200_000)
     print(f"chain 200k: tinygrad_edu peak traced memory {peak / 2**20:.1f} MiB (build + backward)")
     if not args.skip_million:
