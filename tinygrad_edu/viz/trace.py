@@ -554,7 +554,7 @@ def trace(
 
 def _module_of_ops(loss: Any, pairs: list, model: Any) -> dict:
     """id(ctx) -> "in module blocks.0.attn (SelfAttention)", from the module calls `draw_graph` groups by."""
-    from tinygrad_edu.viz.graph import _collect, _group_by_module
+    from tinygrad_edu.viz.graph_collect import _collect, _group_by_module
 
     named = [(str(name), t) for name, t in pairs if t._ctx is None and t.requires_grad]
     modules = _group_by_module(_collect(loss, named, []), named, model)
