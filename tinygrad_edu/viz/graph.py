@@ -7,7 +7,7 @@ travelled back along it. Vanishing and exploding gradients get their own colour
 and a label, so they can be spotted at a glance. `render_graph` writes the
 drawing to a file with the Graphviz `dot` program.
 
-The walk uses `tinygrad_edu.autograd.topological_order` (iterative), and node
+The walk uses `tinygrad_edu.viz.trace.execution_order` (iterative), and node
 names follow the order of discovery, so the same graph always gives the same
 DOT source.
 
