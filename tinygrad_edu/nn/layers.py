@@ -7,13 +7,31 @@ casts a model). Every layer starts in training mode. The layers live in:
 - `nn.conv`: Conv2d, MaxPool2d, AvgPool2d
 - `nn.normalization`: BatchNorm1d, BatchNorm2d, LayerNorm, Dropout
 - `nn.embedding`: Embedding
-- `nn.activation`: ReLU, Sigmoid, Tanh, GELU, ... and Softmax
+- `nn.activation`: ReLU, Sigmoid, Tanh, GELU, ELU, Mish, ... and Softmax, LogSoftmax
 - `nn.container`: Sequential, ModuleList, ModuleDict, Lambda
 - `nn.mlp`: MLP
 
 `tinygrad_edu.nn.layers.Linear` and `tinygrad_edu.nn.Linear` are the same class.
 """
-from tinygrad_edu.nn.activation import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
+from tinygrad_edu.nn.activation import (
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Softsign,
+    Tanh,
+)
 from tinygrad_edu.nn.container import Lambda, ModuleDict, ModuleList, Sequential
 from tinygrad_edu.nn.conv import AvgPool2d, Conv2d, MaxPool2d
 from tinygrad_edu.nn.embedding import Embedding
@@ -22,7 +40,37 @@ from tinygrad_edu.nn.mlp import MLP
 from tinygrad_edu.nn.normalization import BatchNorm1d, BatchNorm2d, Dropout, LayerNorm
 
 __all__ = [
-    "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "Embedding", "Flatten", "GELU", "Identity",
-    "Lambda", "LayerNorm", "LeakyReLU", "Linear", "MLP", "MaxPool2d", "ModuleDict", "ModuleList", "ReLU",
-    "Sequential", "SiLU", "Sigmoid", "Softmax", "Softplus", "Tanh",
+    "AvgPool2d",
+    "BatchNorm1d",
+    "BatchNorm2d",
+    "Conv2d",
+    "Dropout",
+    "ELU",
+    "Embedding",
+    "Flatten",
+    "GELU",
+    "Hardsigmoid",
+    "Hardswish",
+    "Identity",
+    "Lambda",
+    "LayerNorm",
+    "LeakyReLU",
+    "Linear",
+    "LogSigmoid",
+    "LogSoftmax",
+    "MLP",
+    "MaxPool2d",
+    "Mish",
+    "ModuleDict",
+    "ModuleList",
+    "ReLU",
+    "ReLU6",
+    "SELU",
+    "Sequential",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Softsign",
+    "Tanh",
 ]
