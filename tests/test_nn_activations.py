@@ -189,3 +189,10 @@ def test_new_activation_modules_are_importable_from_nn_layers_too():
     import tinygrad_edu.nn.layers as layers
     for name in ("ELU", "SELU", "Mish", "Hardswish", "Hardsigmoid", "ReLU6", "LogSigmoid", "Softsign", "LogSoftmax"):
         assert getattr(layers, name) is getattr(nn, name)
+
+
+@pytest.mark.parametrize("name, layer_type", [("elu", nn.ELU), ("selu", nn.SELU), ("mish", nn.Mish),
+                                              ("relu6", nn.ReLU6), ("hardswish", nn.Hardswish)])
+def test_mlp_takes_the_new_activations_by_name(name, layer_type):
+    model = nn.MLP([2, 3, 1], activation=name)
+    assert isinstance(model.layers[1], layer_type)

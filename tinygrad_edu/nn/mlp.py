@@ -8,7 +8,20 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.nn._layer_helpers import _as_tensor
-from tinygrad_edu.nn.activation import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softplus, Tanh
+from tinygrad_edu.nn.activation import (
+    ELU,
+    GELU,
+    SELU,
+    Hardswish,
+    LeakyReLU,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softplus,
+    Tanh,
+)
 from tinygrad_edu.nn.container import Lambda, Sequential
 from tinygrad_edu.nn.linear import Identity, Linear
 from tinygrad_edu.nn.module import Module
@@ -19,6 +32,7 @@ __all__ = ["MLP"]
 _ACTIVATIONS: dict[str, type[Module]] = {
     "relu": ReLU, "sigmoid": Sigmoid, "tanh": Tanh, "leaky_relu": LeakyReLU, "gelu": GELU,
     "softplus": Softplus, "identity": Identity, "linear": Identity, "silu": SiLU,
+    "elu": ELU, "selu": SELU, "mish": Mish, "relu6": ReLU6, "hardswish": Hardswish,
 }
 
 
@@ -44,7 +58,8 @@ class MLP(Module):
 
     `sizes=[2, 16, 16, 1]` builds Linear(2, 16), act, Linear(16, 16), act,
     Linear(16, 1) and then `output_activation` if given. `activation` is a name
-    ("relu", "sigmoid", "tanh", "leaky_relu", "gelu"), a Module, a function,
+    ("relu", "sigmoid", "tanh", "leaky_relu", "gelu", "silu", "elu", "mish", ...),
+    a Module class or instance, a function,
     or None for no activation (a purely linear network).
     The layers live in `self.layers` (a Sequential), so parameters are named
     `layers.0.weight`, `layers.0.bias`, `layers.2.weight`, ...
