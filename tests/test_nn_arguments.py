@@ -70,6 +70,8 @@ LAYERS_AND_INPUTS = [
     (nn.Dropout(), (2, 3)), (nn.MaxPool2d(2), (1, 1, 2, 2)), (nn.AvgPool2d(2), (1, 1, 2, 2)),
     (nn.Flatten(), (1, 1, 2, 2)), (nn.ReLU(), (2,)), (nn.LeakyReLU(), (2,)), (nn.Sigmoid(), (2,)),
     (nn.Tanh(), (2,)), (nn.GELU(), (2,)), (nn.Softplus(), (2,)), (nn.Softmax(), (2,)), (nn.MLP([3, 2]), (1, 3)),
+    (nn.ELU(), (2,)), (nn.SELU(), (2,)), (nn.Mish(), (2,)), (nn.Hardswish(), (2,)), (nn.Hardsigmoid(), (2,)),
+    (nn.ReLU6(), (2,)), (nn.LogSigmoid(), (2,)), (nn.Softsign(), (2,)), (nn.LogSoftmax(), (2,)),
 ]
 
 

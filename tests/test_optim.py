@@ -314,11 +314,11 @@ def test_optimizer_state_dict_resumes_training_exactly(make):
         np.testing.assert_array_equal(resumed_model.state_dict()[name], array)
 
 
-def test_optimizer_state_dict_is_flat_arrays_that_savez_can_store(tmp_path):
+def test_optimizer_state_dict_flattened_is_arrays_that_savez_can_store(tmp_path):
     model = nn.Linear(2, 1)
     optimizer = optim.Adam(model.parameters(), lr=0.01)
     _train(model, optimizer, 2, seed=0)
-    state = optimizer.state_dict()
+    state = optim.flatten_state_dict(optimizer.state_dict())
     assert sorted(state) == ["param_groups.0.betas", "param_groups.0.eps", "param_groups.0.lr",
                              "param_groups.0.params", "param_groups.0.weight_decay",
                              "state.0.exp_avg", "state.0.exp_avg_sq", "state.0.step",
@@ -332,7 +332,7 @@ def test_optimizer_load_state_dict_rejects_bad_entries_and_changes_nothing():
     model = nn.Linear(2, 1)
     optimizer = optim.Adam(model.parameters(), lr=0.01)
     _train(model, optimizer, 2, seed=0)
-    before = optimizer.state_dict()
+    before = optim.flatten_state_dict(optimizer.state_dict())   # the flat names, as np.load gives them back
     bad = dict(before)
     bad["state.0.exp_avg"] = np.zeros((3, 3))
     bad["state.7.exp_avg"] = np.zeros(1)
@@ -344,5 +344,5 @@ def test_optimizer_load_state_dict_rejects_bad_entries_and_changes_nothing():
     for expected in ["state.0.exp_avg: shape (3, 3)", "unexpected entry 'state.7.exp_avg'", "parameter 1: has",
                      "param_groups.0: invalid learning rate: -1.0"]:
         assert expected in message
-    after = optimizer.state_dict()
+    after = optim.flatten_state_dict(optimizer.state_dict())
     assert sorted(after) == sorted(before) and all(np.array_equal(after[k], before[k]) for k in before)

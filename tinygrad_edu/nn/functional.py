@@ -84,9 +84,19 @@ def tanh(x: Any) -> Tensor:
     return _tensor(x).tanh()
 
 
-def softplus(x: Any) -> Tensor:
-    """log(1 + exp(x)), a smooth relu."""
-    return _tensor(x).softplus()
+def softplus(x: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, a smooth relu; x itself where beta x > threshold, as PyTorch.
+
+    d/dx = sigmoid(beta x), or 1 where beta x > threshold. `Tensor.softplus` is
+    the beta = 1 curve without the switch (finite for any x, as this is).
+    """
+    x = _tensor(x)
+    scaled = x if beta == 1.0 else x * beta
+    smooth = scaled.softplus() if beta == 1.0 else scaled.softplus() * (1.0 / beta)
+    above = scaled.data > threshold
+    if not above.any():   # the usual case: no switch, no extra node in the graph
+        return smooth
+    return Tensor.where(above, x, smooth)
 
 
 # erf lives in the elementwise family (`Tensor.erf`); its kernel stays importable here as before.

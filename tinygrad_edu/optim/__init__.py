@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.autograd import mark_changed_in_place
+from tinygrad_edu.optim.state import flatten_state_dict, is_nested_state_dict, unflatten_state_dict
 from tinygrad_edu.tensor import Tensor
 
 
@@ -73,8 +74,9 @@ def _listed(params: Any) -> list[Any]:
         raise TypeError(f"params must be an iterable of Tensors, got {type(params).__name__}") from None
 
 
-def _state_value(value: Any) -> np.ndarray:
-    return np.array(value, copy=True)
+def _copied(value: Any) -> Any:
+    """An array copied (the optimizer keeps updating its own in place); numbers and tuples as they are."""
+    return value.copy() if isinstance(value, np.ndarray) else value
 
 
 class Optimizer:
@@ -199,39 +201,42 @@ class Optimizer:
         """The state kept for a parameter of `group` (RMSprop's depends on its settings)."""
         return self.state_keys
 
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """The optimizer's state as flat `{name: array}` copies, to resume training later.
+    def state_dict(self) -> dict[str, Any]:
+        """The optimizer's state in PyTorch's layout, as copies, to resume training later.
 
-        Names: "param_groups.<g>.<setting>" for each group's settings (lr, momentum,
-        betas, ..., and "initial_lr" once a scheduler has set it), "param_groups.<g>.params"
-        (the indices of its parameters), and "state.<parameter index>.<key>" (SGD:
-        momentum_buffer; Adam/AdamW: step, exp_avg, exp_avg_sq; RMSprop: step,
-        square_avg, momentum_buffer, grad_avg). Parameters are numbered group after
-        group, as PyTorch numbers them. Flat arrays, so
-        `np.savez(path, **optimizer.state_dict())` stores it without pickle.
+        `{"state": {index: {key: value}}, "param_groups": [{setting: value, ..., "params": [indices]}]}`:
+        each group's settings (lr, momentum, betas, ..., and "initial_lr" once a
+        scheduler has set it) with the indices of its parameters, and each
+        parameter's state by index (SGD: momentum_buffer; Adam/AdamW: step,
+        exp_avg, exp_avg_sq; RMSprop: step, square_avg, momentum_buffer,
+        grad_avg), for the parameters that have any. Parameters are numbered group
+        after group, as PyTorch numbers them. To store it without pickle:
+        `np.savez(path, **optim.flatten_state_dict(optimizer.state_dict()))`
+        (see `optim.state`).
         """
-        arrays: dict[str, np.ndarray] = {}
+        groups: list[dict[str, Any]] = []
         position = 0
-        for group_index, group in enumerate(self.param_groups):
-            for key, value in group.items():
-                if key == "params":
-                    arrays[f"param_groups.{group_index}.params"] = np.arange(position, position + len(value))
-                    position += len(value)
-                else:
-                    arrays[f"param_groups.{group_index}.{key}"] = _state_value(value)
-        for index, param in enumerate(self.params):
-            for key, value in self.state.get(param, {}).items():
-                arrays[f"state.{index}.{key}"] = _state_value(value)
-        return arrays
+        for group in self.param_groups:
+            settings = {key: _copied(value) for key, value in group.items() if key != "params"}
+            settings["params"] = list(range(position, position + len(group["params"])))
+            position += len(group["params"])
+            groups.append(settings)
+        state = {index: {key: _copied(value) for key, value in self.state[param].items()}
+                 for index, param in enumerate(self.params) if param in self.state}
+        return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore what `state_dict()` returned, for the same parameter groups in the same order.
 
-        Every entry is checked first (names, group sizes, parameter indices, shapes,
-        complete per-parameter state); on any problem `ValueError` lists them all and
-        the optimizer is unchanged. A lone "lr" entry (the format before parameter
-        groups) sets every group's learning rate.
+        Takes PyTorch's nested layout or its flat form (`optim.flatten_state_dict`,
+        what `np.load` gives back, and what `state_dict()` returned before), whose
+        names the error messages use. Every entry is checked first (names, group
+        sizes, parameter indices, shapes, complete per-parameter state); on any
+        problem `ValueError` lists them all and the optimizer is unchanged. A lone
+        "lr" entry (the format before parameter groups) sets every group's learning rate.
         """
+        if is_nested_state_dict(state_dict):
+            state_dict = flatten_state_dict(state_dict)
         problems: list[str] = []
         settings: list[dict[str, Any]] = [{} for _ in self.param_groups]
         new_state: list[dict[str, Any]] = [{} for _ in self.params]
@@ -475,4 +480,4 @@ class RMSprop(Optimizer):
 
 from tinygrad_edu.optim import lr_scheduler  # noqa: E402 (needs Optimizer defined above)
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer", "RMSprop", "flatten_state_dict", "lr_scheduler", "unflatten_state_dict"]
