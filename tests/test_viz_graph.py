@@ -330,6 +330,18 @@ def test_inputs_are_named_when_named_and_numbered_when_not():
     assert "<B>input 1</B>" in unnamed and "<B>input 2</B>" in unnamed
 
 
+def test_an_input_that_requires_grad_is_still_drawn_as_an_input():
+    from tinygrad_edu.viz.graph import ROLE_COLORS
+    w = Tensor([[1.0], [2.0]], requires_grad=True)
+    x = Tensor([[1.0, 2.0]], requires_grad=True)  # asked for, to see the gradient reaching the input
+    loss = (x @ w).sum()
+    loss.backward()
+    source = viz.draw_graph(loss, params=[("w", w)], inputs={"x": x}).source
+    assert ROLE_COLORS["input"] in node_line(source, "<B>x</B>")
+    assert ROLE_COLORS["parameter"] in node_line(source, "<B>w</B>")
+    assert ROLE_COLORS["input"] in node_line(viz.draw_graph(loss, inputs={"x": x}).source, "<B>x</B>")
+
+
 def test_integer_inputs_and_targets_are_drawn():
     model, indices, targets, loss = gpt_loss()
     source = viz.draw_graph(loss, model, inputs={"idx": indices, "targets": targets}).source

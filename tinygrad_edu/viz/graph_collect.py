@@ -39,6 +39,7 @@ def _collect(root: Any, named: list, inputs: list) -> _Collected:
 
     names = {id(t): name for name, t in named + inputs if hasattr(t, "_ctx")}
     given_params = bool(named)
+    named_inputs = {id(t) for _, t in inputs}
     collected = _Collected(root, execution_order(root))
     leaves = [root] if root._ctx is None else []
     leaves += [t for ctx in collected.order for t in ctx.inputs if t._ctx is None]
@@ -48,7 +49,7 @@ def _collect(root: Any, named: list, inputs: list) -> _Collected:
         name = names.get(id(tensor))
         if tensor is root:
             role = "output"
-        elif tensor.requires_grad and (id(tensor) in names or not given_params):
+        elif tensor.requires_grad and id(tensor) not in named_inputs and (id(tensor) in names or not given_params):
             role = "parameter"
         elif name is None and not tensor.requires_grad and tensor.data.size == 1:
             role = "constant"
