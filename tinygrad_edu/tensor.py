@@ -19,7 +19,9 @@ import numpy as np
 
 from . import autograd, composite
 from .checks import Axis, AxisError, index_arg, normalize_axes, reshape_target, shape_arg, torch_names
+from .ops import conv as _conv
 from .ops import elementwise as _elementwise
+from .ops import pool as _pool
 from .ops.elementwise import (
     Abs,
     Add,
@@ -818,12 +820,12 @@ class Tensor:
     # ------------------------------------------------------------ convolution and pooling
 
     def conv2d(self, weight: "Tensor", bias: Optional["Tensor"] = None, stride: Any = 1, padding: Any = 0) -> "Tensor":
-        """2-D cross-correlation of NCHW input with OIHW weight, as im2col (`Windows`) and a matmul."""
-        return composite.conv2d(self, weight, bias, stride, padding)
+        """2-D cross-correlation of NCHW input with OIHW weight: im2col and a matmul in one node (`ops.conv`)."""
+        return _conv.conv2d(self, weight, bias, stride, padding)
 
     def max_pool2d(self, kernel_size: Any, stride: Any = None) -> "Tensor":
         """Max over each window of NCHW input (stride defaults to kernel_size); ties in a window split the gradient."""
-        return composite.max_pool2d(self, kernel_size, stride)
+        return _pool.max_pool2d(self, kernel_size, stride)
 
     def avg_pool2d(self, kernel_size: Any, stride: Any = None) -> "Tensor":
         """Mean over each window of NCHW input (stride defaults to kernel_size)."""
