@@ -45,6 +45,7 @@ from .ops.elementwise import (
 )
 from .ops.matmul import MatMul
 from .ops.movement import Cat, Expand, GetItem, Pad, Permute, Reshape
+from .ops.normalize import Softmax
 from .ops.reduce import Max, Min, Sum
 from .random import get_generator
 
@@ -659,8 +660,8 @@ class Tensor:
         return composite.logsumexp(self, axis, keepdim)
 
     def softmax(self, axis: int = -1) -> "Tensor":
-        """exp(x) / sum(exp(x)) along ``axis``, shifted by the (constant) max for stability."""
-        return composite.softmax(self, axis)
+        """exp(x) / sum(exp(x)) along ``axis``, shifted by the max for stability: one node (`ops.normalize`)."""
+        return Softmax.apply(self, axis=normalize_axes(axis, self.ndim, "softmax"))
 
     def log_softmax(self, axis: int = -1) -> "Tensor":
         """x - logsumexp(x) along ``axis``: stable for any finite input."""

@@ -20,6 +20,7 @@ from tinygrad_edu.checks import torch_names
 from tinygrad_edu.ops import elementwise as _elementwise
 from tinygrad_edu.ops import loss as ops_loss
 from tinygrad_edu.ops import matmul as ops_matmul
+from tinygrad_edu.ops import normalize as ops_normalize
 from tinygrad_edu.random import get_generator
 from tinygrad_edu.tensor import Tensor
 
@@ -231,8 +232,9 @@ def layer_norm(x: Any, normalized_shape: int | Sequence[int], weight: Tensor | N
     """Normalise over the last `len(normalized_shape)` axes, then scale and shift, as PyTorch.
 
     y = (x - mean) / sqrt(var + eps) * weight + bias, with mean and the *biased*
-    variance taken over those axes for each leading index. Composed from
-    primitives (mean, sqrt, ...), so every derivative comes from the core.
+    variance taken over those axes for each leading index. With both weight
+    and bias (as `nn.LayerNorm` has) it is one fused node (`ops.normalize.LayerNorm`);
+    otherwise composed from primitives (mean, sqrt, ...).
     """
     x = _tensor(x)
     shape = _normalized_shape("layer_norm", normalized_shape)
@@ -241,6 +243,8 @@ def layer_norm(x: Any, normalized_shape: int | Sequence[int], weight: Tensor | N
     for name, tensor in (("weight", weight), ("bias", bias)):
         if tensor is not None and tuple(tensor.shape) != shape:
             raise ValueError(f"layer_norm: {name} must have shape {shape}, got {tuple(tensor.shape)}")
+    if weight is not None and bias is not None:  # PyTorch's default (elementwise_affine): one fused node
+        return ops_normalize.LayerNorm.apply(x, weight, bias, eps=eps)
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     centered = x - x.mean(axis=axes, keepdim=True)
     variance = (centered * centered).mean(axis=axes, keepdim=True)
