@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..autograd import Function
 from ..checks import pair
@@ -21,9 +20,10 @@ from .window import Fold
 __all__ = ["MaxPool2d", "max_pool2d"]
 
 
-def _windows(a: np.ndarray, kernel: tuple, stride: tuple, writeable: bool = False) -> np.ndarray:
-    """(N, C, H, W) -> a view (N, C, OH, OW, KH, KW)."""
-    return sliding_window_view(a, kernel, axis=(2, 3), writeable=writeable)[:, :, :: stride[0], :: stride[1]]
+def _at(a: np.ndarray, offset: tuple, stride: tuple, out_shape: tuple) -> np.ndarray:
+    """The (N, C, OH, OW) view of `a` holding kernel position `offset` of every window (a strided slice)."""
+    (i, j), (stride_h, stride_w), (out_h, out_w) = offset, stride, out_shape
+    return a[:, :, i: i + stride_h * (out_h - 1) + 1: stride_h, j: j + stride_w * (out_w - 1) + 1: stride_w]
 
 
 class MaxPool2d(Function):
@@ -34,35 +34,38 @@ class MaxPool2d(Function):
 
     def forward(ctx, a, kernel=(2, 2), stride=(2, 2)):
         ctx.kernel, ctx.stride = kernel, stride
-        windows = _windows(a, kernel, stride)
-        offsets = [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
-        if len(offsets) == 1:
-            return windows[..., 0, 0].copy()
-        out = np.maximum(windows[..., 0, 0], windows[..., offsets[1][0], offsets[1][1]])
-        for i, j in offsets[2:]:
-            np.maximum(out, windows[..., i, j], out=out)
+        out_shape = ((a.shape[2] - kernel[0]) // stride[0] + 1, (a.shape[3] - kernel[1]) // stride[1] + 1)
+        views = [_at(a, (i, j), stride, out_shape) for i in range(kernel[0]) for j in range(kernel[1])]
+        if len(views) == 1:
+            return views[0].copy()
+        out = np.maximum(views[0], views[1])
+        for view in views[2:]:
+            np.maximum(out, view, out=out)
         return out
 
     def vjp(ctx, xp, g, out, a):
         # Where each window's max sat is a constant of the rule (max is piecewise linear), read from the arrays.
-        windows = _windows(ctx.input_data[0], ctx.kernel, ctx.stride)
-        offsets = [(i, j) for i in range(ctx.kernel[0]) for j in range(ctx.kernel[1])]
-        hits = [np.equal(windows[..., i, j], ctx.output_data) for i, j in offsets]
-        count = hits[0].astype(ctx.output_data.dtype)
+        image, maxima = ctx.input_data[0], ctx.output_data
+        kernel, stride, out_shape = ctx.kernel, ctx.stride, maxima.shape[2:]
+        offsets = [(i, j) for i in range(kernel[0]) for j in range(kernel[1])]
+        hits = [np.equal(_at(image, offset, stride, out_shape), maxima) for offset in offsets]
+        count = hits[0].astype(maxima.dtype)
         for hit in hits[1:]:
             count += hit
         if xp.records_graph:  # the rule itself, Fold(g * share), on Tensors: it differentiates again
-            share = np.stack(hits, axis=-1).reshape(windows.shape) / count[..., None, None]
+            share = np.stack(hits, axis=-1).reshape(maxima.shape + tuple(kernel)) / count[..., None, None]
             patches = xp.unsqueeze(xp.unsqueeze(g, -1), -1) * ctx.inputs[0]._make(share, None, False)
-            return xp.apply(Fold, patches, shape=ctx.inputs[0].shape, kernel=ctx.kernel, stride=ctx.stride)
-        # The same on arrays without building the patches: one strided add per window position.
+            return xp.apply(Fold, patches, shape=image.shape, kernel=kernel, stride=stride)
+        # The same on arrays without building the patches: each kernel position's share written in place.
         share = g / count
-        image = np.zeros_like(ctx.input_data[0])  # same memory order as the input (NHWC after a conv)
-        targets = _windows(image, ctx.kernel, ctx.stride, writeable=True)  # one offset's view: a strided slice
-        for (i, j), hit in zip(offsets, hits):
-            targets[..., i, j] += share * hit
-        return image
-
+        tiled = tuple(kernel) == tuple(stride) and image.shape[2:] == (out_shape[0] * stride[0], out_shape[1] * stride[1])
+        grad = np.empty_like(image) if tiled else np.zeros_like(image)  # the input's memory order (NHWC after a conv)
+        for offset, hit in zip(offsets, hits):
+            if tiled:  # windows tile the image: each position is written exactly once
+                np.multiply(share, hit, out=_at(grad, offset, stride, out_shape))
+            else:
+                _at(grad, offset, stride, out_shape)[...] += share * hit
+        return grad
 
 def max_pool2d(x: Any, kernel_size: Any, stride: Any = None) -> Any:
     """`MaxPool2d` of NCHW `x`, checked (stride defaults to kernel_size)."""
