@@ -37,7 +37,8 @@ def record_call(module: Any, args: tuple, output: Any) -> None:
             for key in [key for key, (ref, _) in _CALLS.items() if ref() is None]:
                 del _CALLS[key]
         entry = _CALLS[id(output)] = (weakref.ref(output), [])
-    entry[1].append((module, [(id(a), id(a._ctx)) for a in args if hasattr(a, "_ctx")]))
+    calls: list = entry[1]
+    calls.append((module, [(id(a), id(a._ctx)) for a in args if hasattr(a, "_ctx")]))
 
 
 def module_calls(tensor: Any) -> list:
