@@ -949,9 +949,37 @@ def _col2im(rows: np.ndarray, shape: tuple, kernel: tuple, stride: tuple, paddin
     return (matrix @ rows.ravel()).reshape(shape)
 
 
+@st.composite
+def attention_case(draw: Any) -> Case:
+    """query (B, L, E), key (B, S, E), value (B, S, Ev), causal or with a boolean mask (every row keeps a key)."""
+    batch, length, size, width, value_width = (draw(st.integers(1, 2)), draw(st.integers(1, 3)),
+                                               draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    params: dict = {"scale": draw(st.sampled_from([None, 0.7]))}
+    kind = draw(st.sampled_from(["none", "causal", "mask"]))
+    if kind == "causal":
+        params["is_causal"] = True
+    elif kind == "mask":
+        mask = np.array(draw(st.lists(st.booleans(), min_size=length * size, max_size=length * size))).reshape(length, size)
+        mask[:, 0] = True
+        params["attn_mask"] = mask
+    return ((batch, length, width), (batch, size, width), (batch, size, value_width)), params
+
+
+def _attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, scale: Optional[float] = None, is_causal: bool = False,
+               attn_mask: Optional[np.ndarray] = None) -> np.ndarray:
+    scores = q @ np.swapaxes(k, -1, -2) * (1 / math.sqrt(q.shape[-1]) if scale is None else scale)
+    if is_causal:
+        attn_mask = np.tri(q.shape[-2], k.shape[-2], dtype=bool)
+    if attn_mask is not None:
+        scores = np.where(attn_mask, scores, -np.inf)
+    return _softmax(scores, -1) @ v
+
+
 OPS += [
     OpSpec("layer_norm", lambda x, w, b: F.layer_norm(x, w.shape, w, b), _layer_norm, layer_norm_case(), REAL,
            "reduction"),
+    OpSpec("scaled_dot_product_attention", lambda q, k, v, **params: F.scaled_dot_product_attention(q, k, v, **params),
+           _attention, attention_case(), REAL, "matmul"),
     OpSpec("im2col", lambda x, **params: Im2Col.apply(x, **params), _im2col, im2col_case(), REAL, "conv"),
     OpSpec("col2im", lambda rows, **params: Col2Im.apply(rows, **params), _col2im, col2im_case(), REAL, "conv"),
 ]

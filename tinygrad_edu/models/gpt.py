@@ -60,9 +60,9 @@ class CausalSelfAttention(nn.Module):
             return t.reshape(batch, time, self.n_head, head_size).transpose(1, 2)
 
         q, k, v = heads(self.query(x)), heads(self.key(x)), heads(self.value(x))
-        scores = (q @ k.transpose(-2, -1)) * head_size ** -0.5
-        scores = scores.masked_fill(~self.mask[:time, :time], float("-inf"))
-        out = F.softmax(scores, dim=-1) @ v
+        # softmax(q k^T / sqrt(head_size), with -inf where the mask is False) v, as one fused op, which is
+        # (q @ k.transpose(-2, -1) * head_size ** -0.5).masked_fill(~mask, float("-inf")).softmax(dim=-1) @ v
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=self.mask[:time, :time])
         return self.proj(out.transpose(1, 2).reshape(batch, time, channels))
 
 

@@ -56,15 +56,18 @@ class Linear(Function):
     """
 
     def forward(ctx, x, weight, bias=None):
-        out = np.matmul(x, weight.T)
+        # (B, T, in) as one (B*T, in) matrix: one BLAS call instead of one per leading index
+        out = np.matmul(x if x.ndim <= 2 else x.reshape(-1, x.shape[-1]), weight.T)
         if bias is not None:
             out += bias  # a fresh array: adding in place saves one allocation
-        return out
+        return out if x.ndim <= 2 else out.reshape(x.shape[:-1] + (weight.shape[0],))
 
     def vjp(ctx, xp, g, out, x, weight, bias=None):
         needs = ctx.needs_input_grad
-        grad_x = g @ weight if needs[0] else None
         rows = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
+        grad_x = None
+        if needs[0]:
+            grad_x = g @ weight if g.ndim <= 2 else (rows @ weight).reshape(x.shape)
         grad_weight = rows.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if needs[1] else None
         if len(needs) == 2:
             return grad_x, grad_weight
