@@ -57,7 +57,7 @@ class MaxPool2d(Function):
             patches = xp.unsqueeze(xp.unsqueeze(g, -1), -1) * ctx.inputs[0]._make(share, None, False)
             return xp.apply(Fold, patches, shape=image.shape, kernel=kernel, stride=stride)
         # The same on arrays without building the patches: each kernel position's share written in place.
-        share = g / count
+        share = np.divide(g, count, out=count)  # in the maxima's memory order, which the views below share
         tiled = tuple(kernel) == tuple(stride) and image.shape[2:] == (out_shape[0] * stride[0], out_shape[1] * stride[1])
         grad = np.empty_like(image) if tiled else np.zeros_like(image)  # the input's memory order (NHWC after a conv)
         for offset, hit in zip(offsets, hits):
