@@ -90,7 +90,7 @@ def _add_to_rows(rows: np.ndarray, bias: np.ndarray) -> None:
     """
     per_row = max(1, 64 // rows.shape[1])
     if rows.flags.c_contiguous and rows.shape[0] % per_row == 0:
-        rows.reshape(-1, per_row * rows.shape[1])[...] += np.tile(bias, per_row)
+        rows.reshape(-1, per_row * rows.shape[1])[...] += np.concatenate([bias] * per_row)
     else:
         rows += bias
 
