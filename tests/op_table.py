@@ -18,7 +18,9 @@ from typing import Any, Callable, Optional, Sequence, Union
 import numpy as np
 from hypothesis import strategies as st
 
+import tinygrad_edu.nn.functional as F  # noqa: N812 (the PyTorch convention)
 from tinygrad_edu import Tensor
+from tinygrad_edu.ops.conv import Col2Im, Im2Col
 from tinygrad_edu.testing.strategies import broadcastable_shapes, shapes
 
 MAX_SIDE = 4
@@ -887,6 +889,99 @@ OPS += [
     OpSpec("conv1d", lambda x, w, *bias, stride, padding: x.conv1d(w, bias[0] if bias else None, stride=stride,
                                                                  padding=padding),
            conv1d_reference, conv1d_case(), REAL, "conv"),
+]
+
+
+# ---------------------------------------------------------------- fused primitives (issue 11 item 7: speed)
+
+@st.composite
+def layer_norm_case(draw: Any) -> Case:
+    """x of 1-3 dims, normalised over its last 1 or 2 axes; weight and bias of that shape."""
+    shape = draw(small_shapes(min_dims=1, max_dims=3))
+    normalized = shape[len(shape) - draw(st.integers(1, min(2, len(shape)))):]
+    return (shape, normalized, normalized), {}
+
+
+def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    axes = tuple(range(x.ndim - w.ndim, x.ndim))
+    centered = x - x.mean(axis=axes, keepdims=True)
+    return centered / np.sqrt((centered ** 2).mean(axis=axes, keepdims=True) + 1e-5) * w + b
+
+
+@st.composite
+def im2col_case(draw: Any) -> Case:
+    """An NCHW image and a kernel, stride and padding (pairs) that fit it."""
+    batch, channels = draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    stride = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 1)), draw(st.integers(0, 1)))
+    height = draw(st.integers(max(1, kernel[0] - 2 * padding[0]), 4))
+    width = draw(st.integers(max(1, kernel[1] - 2 * padding[1]), 4))
+    return ((batch, channels, height, width),), {"kernel": kernel, "stride": stride, "padding": padding}
+
+
+def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, padding: tuple) -> np.ndarray:
+    """Patch rows by explicit loops: one row per (n, out_y, out_x), flattened (KH, KW, C)."""
+    x = np.pad(x, ((0, 0), (0, 0), (padding[0],) * 2, (padding[1],) * 2))
+    out_h, out_w = (x.shape[2] - kernel[0]) // stride[0] + 1, (x.shape[3] - kernel[1]) // stride[1] + 1
+    rows = []
+    for n in range(x.shape[0]):
+        for i in range(out_h):
+            for j in range(out_w):
+                patch = x[n, :, i * stride[0]: i * stride[0] + kernel[0], j * stride[1]: j * stride[1] + kernel[1]]
+                rows.append(patch.transpose(1, 2, 0).ravel())
+    return np.array(rows).reshape(len(rows), -1)
+
+
+def col2im_case() -> st.SearchStrategy:
+    """Rows shaped as `im2col_case`'s image gives, with that image's shape as the target."""
+    def rows_for(case: Case) -> Case:
+        (shape,), params = case
+        rows = _im2col(np.zeros(shape), **params).shape
+        return (rows,), {"shape": shape, **params}
+    return im2col_case().map(rows_for)
+
+
+def _col2im(rows: np.ndarray, shape: tuple, kernel: tuple, stride: tuple, padding: tuple) -> np.ndarray:
+    """The adjoint of `_im2col`: its transpose applied to the rows, by one column at a time."""
+    size = int(np.prod(shape))
+    matrix = np.stack([_im2col(np.eye(size)[k].reshape(shape), kernel, stride, padding).ravel() for k in range(size)])
+    return (matrix @ rows.ravel()).reshape(shape)
+
+
+@st.composite
+def attention_case(draw: Any) -> Case:
+    """query (B, L, E), key (B, S, E), value (B, S, Ev), causal or with a boolean mask (every row keeps a key)."""
+    batch, length, size, width, value_width = (draw(st.integers(1, 2)), draw(st.integers(1, 3)),
+                                               draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    params: dict = {"scale": draw(st.sampled_from([None, 0.7]))}
+    kind = draw(st.sampled_from(["none", "causal", "mask"]))
+    if kind == "causal":
+        params["is_causal"] = True
+    elif kind == "mask":
+        mask = np.array(draw(st.lists(st.booleans(), min_size=length * size, max_size=length * size))).reshape(length, size)
+        mask[:, 0] = True
+        params["attn_mask"] = mask
+    return ((batch, length, width), (batch, size, width), (batch, size, value_width)), params
+
+
+def _attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, scale: Optional[float] = None, is_causal: bool = False,
+               attn_mask: Optional[np.ndarray] = None) -> np.ndarray:
+    scores = q @ np.swapaxes(k, -1, -2) * (1 / math.sqrt(q.shape[-1]) if scale is None else scale)
+    if is_causal:
+        attn_mask = np.tri(q.shape[-2], k.shape[-2], dtype=bool)
+    if attn_mask is not None:
+        scores = np.where(attn_mask, scores, -np.inf)
+    return _softmax(scores, -1) @ v
+
+
+OPS += [
+    OpSpec("layer_norm", lambda x, w, b: F.layer_norm(x, w.shape, w, b), _layer_norm, layer_norm_case(), REAL,
+           "reduction"),
+    OpSpec("scaled_dot_product_attention", lambda q, k, v, **params: F.scaled_dot_product_attention(q, k, v, **params),
+           _attention, attention_case(), REAL, "matmul"),
+    OpSpec("im2col", lambda x, **params: Im2Col.apply(x, **params), _im2col, im2col_case(), REAL, "conv"),
+    OpSpec("col2im", lambda rows, **params: Col2Im.apply(rows, **params), _col2im, col2im_case(), REAL, "conv"),
 ]
 
 OPS_BY_NAME = {op.name: op for op in OPS}

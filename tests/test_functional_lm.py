@@ -257,3 +257,29 @@ def test_cross_entropy_options_property(batch, classes, draw):
     np.testing.assert_allclose(function(_t(logits)).data, expected, rtol=1e-12, atol=1e-12)
     assert gradcheck(function, [_t(logits)])
     assert gradgradcheck(function, [_t(logits)])
+
+
+# ----- scaled_dot_product_attention --------------------------------------------------------------
+def test_scaled_dot_product_attention_is_the_masked_softmax_formula():
+    rng = np.random.default_rng(0)
+    q, k, v = (rng.standard_normal((2, 3, 5, 4)) for _ in range(3))
+    keep = np.tril(np.ones((5, 5), dtype=bool))
+    scores = np.where(keep, q @ np.swapaxes(k, -1, -2) / 2.0, -np.inf)
+    probs = np.exp(scores - scores.max(-1, keepdims=True))
+    expected = probs / probs.sum(-1, keepdims=True) @ v
+    causal = F.scaled_dot_product_attention(_t(q), _t(k), _t(v), is_causal=True).data
+    masked = F.scaled_dot_product_attention(_t(q), _t(k), _t(v), attn_mask=keep).data
+    np.testing.assert_allclose(causal, expected, rtol=1e-12)
+    np.testing.assert_array_equal(causal, masked)
+
+
+def test_scaled_dot_product_attention_refuses_what_it_does_not_do():
+    x = _t(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="dropout_p"):
+        F.scaled_dot_product_attention(x, x, x, dropout_p=0.1)
+    with pytest.raises(ValueError, match="not both"):
+        F.scaled_dot_product_attention(x, x, x, attn_mask=np.ones((2, 2), bool), is_causal=True)
+    with pytest.raises(TypeError, match="boolean"):
+        F.scaled_dot_product_attention(x, x, x, attn_mask=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="query"):
+        F.scaled_dot_product_attention(x, _t(np.ones((2, 4))), x)

@@ -214,6 +214,19 @@ def test_einsum_broadcast_ellipsis_sums_the_gradient_back():
     assert a.grad.shape == (1, 2, 3) and np.allclose(a.grad.data, 8.0)
 
 
+def test_einsum_on_attention_sized_operands_matches_matmul_and_its_gradient():
+    # large enough that the contraction is planned as BLAS products (ops.matmul.Einsum)
+    rng = np.random.default_rng(0)
+    q = Tensor(rng.standard_normal((2, 3, 16, 8)), requires_grad=True)
+    k = Tensor(rng.standard_normal((2, 3, 16, 8)), requires_grad=True)
+    out = Tensor.einsum("bhtd,bhsd->bhts", q, k)
+    np.testing.assert_allclose(out.data, q.data @ np.swapaxes(k.data, -1, -2), rtol=1e-12, atol=1e-12)
+    weights = rng.standard_normal(out.shape)
+    (out * Tensor(weights)).sum().backward()
+    np.testing.assert_allclose(q.grad.data, weights @ k.data, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(k.grad.data, np.swapaxes(weights, -1, -2) @ q.data, rtol=1e-12, atol=1e-12)
+
+
 def test_einsum_errors_name_the_problem():
     with pytest.raises(ValueError, match="2 operand"):
         Tensor.einsum("ij,jk->ik", Tensor(np.ones((2, 2))))

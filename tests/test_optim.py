@@ -346,3 +346,57 @@ def test_optimizer_load_state_dict_rejects_bad_entries_and_changes_nothing():
         assert expected in message
     after = optim.flatten_state_dict(optimizer.state_dict())
     assert sorted(after) == sorted(before) and all(np.array_equal(after[k], before[k]) for k in before)
+
+
+# ----- Adam's flat (per-group) step against the per-parameter rule --------------------------------
+def _adam_steps(make, schedule, dtypes=(np.float64, np.float64)):
+    """Run `make([a, b])` over `schedule` (per step: which of a, b get a gradient); return a, b and their state."""
+    rng = np.random.default_rng(1)
+    params = [Tensor(rng.normal(size=shape).astype(dtype), requires_grad=True)
+              for shape, dtype in zip(((3, 2), (4,)), dtypes)]
+    grads = [[rng.normal(size=p.shape).astype(p.dtype) for p in params] for _ in schedule]
+    optimizer = make(params)
+    for step_grads, given in zip(grads, schedule):
+        for param, grad, has in zip(params, step_grads, given):
+            param.grad = Tensor(grad) if has else None
+        optimizer.step()
+    return params, grads, optimizer
+
+
+@pytest.mark.parametrize("decoupled", [False, True])
+@pytest.mark.parametrize("dtypes", [(np.float64, np.float64), (np.float32, np.float64)])
+def test_adam_group_step_matches_the_rule_when_parameters_skip_steps(decoupled, dtypes):
+    schedule = [(True, True), (True, False), (True, True), (True, True)]  # b falls one step behind a
+    kind = optim.AdamW if decoupled else optim.Adam
+    params, grads, optimizer = _adam_steps(lambda p: kind(p, lr=0.1, weight_decay=0.1), schedule, dtypes)
+    update = _adam_reference(0.1, (0.9, 0.999), 1e-8, 0.1, decoupled)
+    rng = np.random.default_rng(1)
+    expected = [rng.normal(size=shape).astype(np.float64) for shape in ((3, 2), (4,))]
+    states: list = [{}, {}]
+    for step_grads, given in zip(grads, schedule):
+        for index, has in enumerate(given):
+            if has:
+                update(expected[index], step_grads[index].astype(np.float64), states[index])
+    tolerance = 1e-5 if np.float32 in dtypes else 1e-12
+    for param, value in zip(params, expected):
+        np.testing.assert_allclose(param.data, value, rtol=tolerance, atol=tolerance)
+    assert [optimizer.state[p]["step"] for p in params] == [4, 3]
+
+
+def test_adam_state_loaded_from_a_state_dict_is_the_one_the_next_step_uses():
+    schedule = [(True, True)] * 3
+    params, _, optimizer = _adam_steps(lambda p: optim.Adam(p, lr=0.1), schedule)
+    saved = optimizer.state_dict()
+    twin = optim.Adam(params, lr=0.1)
+    twin.load_state_dict(saved)
+    for param in params:
+        param.grad = Tensor(np.ones(param.shape))
+    before = [p.data.copy() for p in params]
+    optimizer.step()
+    after = [p.data.copy() for p in params]
+    for param, value in zip(params, before):
+        param.data[...] = value
+    twin.step()
+    for param, value in zip(params, after):
+        np.testing.assert_array_equal(param.data, value)
+    assert twin.state[params[0]]["step"] == 4

@@ -888,7 +888,7 @@ def _walk_modes(create_graph: bool) -> Iterator[bool]:
 
 def _summary(value: Any) -> GradientSummary:
     data = value if type(value) is _ndarray else value.data
-    flat = data.reshape(-1)
+    flat = data.ravel(order="K")  # a view, no copy, for any permutation of a contiguous array (conv's NHWC gradients)
     return GradientSummary(math.sqrt(float(np.dot(flat, flat))), data.shape, data.dtype)
 
 

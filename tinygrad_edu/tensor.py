@@ -19,7 +19,9 @@ import numpy as np
 
 from . import autograd, composite
 from .checks import Axis, AxisError, index_arg, normalize_axes, reshape_target, shape_arg, torch_names
+from .ops import conv as _conv
 from .ops import elementwise as _elementwise
+from .ops import pool as _pool
 from .ops.elementwise import (
     Abs,
     Add,
@@ -43,6 +45,7 @@ from .ops.elementwise import (
 )
 from .ops.matmul import MatMul
 from .ops.movement import Cat, Expand, GetItem, Pad, Permute, Reshape
+from .ops.normalize import Softmax
 from .ops.reduce import Max, Min, Sum
 from .random import get_generator
 
@@ -657,8 +660,8 @@ class Tensor:
         return composite.logsumexp(self, axis, keepdim)
 
     def softmax(self, axis: int = -1) -> "Tensor":
-        """exp(x) / sum(exp(x)) along ``axis``, shifted by the (constant) max for stability."""
-        return composite.softmax(self, axis)
+        """exp(x) / sum(exp(x)) along ``axis``, shifted by the max for stability: one node (`ops.normalize`)."""
+        return Softmax.apply(self, axis=normalize_axes(axis, self.ndim, "softmax"))
 
     def log_softmax(self, axis: int = -1) -> "Tensor":
         """x - logsumexp(x) along ``axis``: stable for any finite input."""
@@ -818,12 +821,12 @@ class Tensor:
     # ------------------------------------------------------------ convolution and pooling
 
     def conv2d(self, weight: "Tensor", bias: Optional["Tensor"] = None, stride: Any = 1, padding: Any = 0) -> "Tensor":
-        """2-D cross-correlation of NCHW input with OIHW weight, as im2col (`Windows`) and a matmul."""
-        return composite.conv2d(self, weight, bias, stride, padding)
+        """2-D cross-correlation of NCHW input with OIHW weight: im2col and a matmul in one node (`ops.conv`)."""
+        return _conv.conv2d(self, weight, bias, stride, padding)
 
     def max_pool2d(self, kernel_size: Any, stride: Any = None) -> "Tensor":
         """Max over each window of NCHW input (stride defaults to kernel_size); ties in a window split the gradient."""
-        return composite.max_pool2d(self, kernel_size, stride)
+        return _pool.max_pool2d(self, kernel_size, stride)
 
     def avg_pool2d(self, kernel_size: Any, stride: Any = None) -> "Tensor":
         """Mean over each window of NCHW input (stride defaults to kernel_size)."""

@@ -23,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
+import tinygrad_edu.nn.functional as F  # noqa: N812 (the PyTorch convention)
 from tinygrad_edu import nn
 from tinygrad_edu.autograd import no_grad
-from tinygrad_edu.random import get_generator
 from tinygrad_edu.tensor import Tensor
 
 __all__ = ["Block", "CausalSelfAttention", "GPT", "causal_mask", "sample"]
@@ -60,10 +60,9 @@ class CausalSelfAttention(nn.Module):
             return t.reshape(batch, time, self.n_head, head_size).transpose(1, 2)
 
         q, k, v = heads(self.query(x)), heads(self.key(x)), heads(self.value(x))
-        scores = (q @ k.transpose(-2, -1)) * head_size ** -0.5
-        # (PyTorch: scores.masked_fill(~mask, float("-inf")))
-        scores = Tensor.where(self.mask[:time, :time], scores, -np.inf)
-        out = scores.softmax(axis=-1) @ v
+        # softmax(q k^T / sqrt(head_size), with -inf where the mask is False) v, as one fused op, which is
+        # (q @ k.transpose(-2, -1) * head_size ** -0.5).masked_fill(~mask, float("-inf")).softmax(dim=-1) @ v
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=self.mask[:time, :time])
         return self.proj(out.transpose(1, 2).reshape(batch, time, channels))
 
 
@@ -108,15 +107,16 @@ class GPT(nn.Module):
         """Extend each row of idx (B, T) by sampling one token at a time from the model's
         probabilities for the next token; draws from `generator` (default: the one
         `manual_seed` seeds)."""
-        generator = get_generator() if generator is None else generator
         idx = np.array(idx.data if isinstance(idx, Tensor) else idx, dtype=np.int64)
         with no_grad():
             for _ in range(max_new_tokens):
                 logits = self(idx[:, -self.block_size:])[:, -1, :]
-                probs = logits.softmax(axis=-1).numpy().astype(np.float64)
-                # (PyTorch: torch.multinomial(probs, num_samples=1))
-                nxt = [sample(row, generator) for row in probs]
-                idx = np.concatenate([idx, np.array(nxt, dtype=np.int64)[:, None]], axis=1)
+                probs = F.softmax(logits, dim=-1)
+                if generator is None:
+                    nxt = probs.multinomial(num_samples=1).numpy()
+                else:  # the same inverse-CDF draw, from the generator given
+                    nxt = np.array([[sample(row, generator)] for row in probs.numpy().astype(np.float64)])
+                idx = np.concatenate([idx, nxt.astype(np.int64)], axis=1)
         return idx
 
 

@@ -17,9 +17,11 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.checks import torch_names
+from tinygrad_edu.ops import attention as ops_attention
 from tinygrad_edu.ops import elementwise as _elementwise
 from tinygrad_edu.ops import loss as ops_loss
 from tinygrad_edu.ops import matmul as ops_matmul
+from tinygrad_edu.ops import normalize as ops_normalize
 from tinygrad_edu.random import get_generator
 from tinygrad_edu.tensor import Tensor
 
@@ -142,6 +144,38 @@ def log_softmax(x: Any, axis: int = -1, dim: int | None = None) -> Tensor:
     return _tensor(x).log_softmax(axis if dim is None else dim)
 
 
+def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Any = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None) -> Tensor:
+    """softmax(query key^T * scale) value over the last two axes, as PyTorch: one fused node (`ops.attention`).
+
+    query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev); `scale`
+    defaults to 1 / sqrt(E). `attn_mask`: booleans broadcastable to (L, S), True
+    where a query may attend to a key; `is_causal=True` keeps the pairs on or
+    below the diagonal (`tril`). Attention dropout is not offered (`dropout_p`
+    must be 0): apply `dropout` to the inputs or outputs instead.
+    """
+    query, key, value = _tensor(query), _tensor(key), _tensor(value)
+    if min(query.ndim, key.ndim, value.ndim) < 2 or query.shape[-1] != key.shape[-1] or \
+            key.shape[-2] != value.shape[-2]:
+        raise ValueError(f"scaled_dot_product_attention: expects query (..., L, E), key (..., S, E) and value "
+                         f"(..., S, Ev), got shapes {query.shape}, {key.shape} and {value.shape}")
+    if dropout_p != 0.0:
+        raise ValueError(f"scaled_dot_product_attention: dropout_p must be 0 here, got {dropout_p!r} "
+                         "(apply F.dropout to the inputs or the output instead)")
+    if attn_mask is not None and is_causal:
+        raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal=True, not both (as PyTorch)")
+    keep = None
+    if is_causal:
+        keep = np.tri(query.shape[-2], key.shape[-2], dtype=bool)
+    elif attn_mask is not None:
+        keep = np.asarray(attn_mask.data if isinstance(attn_mask, Tensor) else attn_mask)
+        if keep.dtype != np.bool_:
+            raise TypeError(f"scaled_dot_product_attention: attn_mask must be boolean (True = attend), got dtype "
+                            f"{keep.dtype}")
+    factor = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    return ops_attention.Attention.apply(query, key, value, scale=factor, keep=keep)
+
+
 def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
     """Inverted dropout: in training, zero each element with probability `p` and
     scale the survivors by 1 / (1 - p), so evaluation needs no rescaling.
@@ -241,8 +275,9 @@ def layer_norm(x: Any, normalized_shape: int | Sequence[int], weight: Tensor | N
     """Normalise over the last `len(normalized_shape)` axes, then scale and shift, as PyTorch.
 
     y = (x - mean) / sqrt(var + eps) * weight + bias, with mean and the *biased*
-    variance taken over those axes for each leading index. Composed from
-    primitives (mean, sqrt, ...), so every derivative comes from the core.
+    variance taken over those axes for each leading index. With both weight
+    and bias (as `nn.LayerNorm` has) it is one fused node (`ops.normalize.LayerNorm`);
+    otherwise composed from primitives (mean, sqrt, ...).
     """
     x = _tensor(x)
     shape = _normalized_shape("layer_norm", normalized_shape)
@@ -251,6 +286,8 @@ def layer_norm(x: Any, normalized_shape: int | Sequence[int], weight: Tensor | N
     for name, tensor in (("weight", weight), ("bias", bias)):
         if tensor is not None and tuple(tensor.shape) != shape:
             raise ValueError(f"layer_norm: {name} must have shape {shape}, got {tuple(tensor.shape)}")
+    if weight is not None and bias is not None:  # PyTorch's default (elementwise_affine): one fused node
+        return ops_normalize.LayerNorm.apply(x, weight, bias, eps=eps)
     axes = tuple(range(x.ndim - len(shape), x.ndim))
     centered = x - x.mean(axis=axes, keepdim=True)
     variance = (centered * centered).mean(axis=axes, keepdim=True)

@@ -100,12 +100,30 @@ class ScatterAdd(Function):
         out = np.zeros(shape, dtype=g.dtype)
         if is_basic_index(index):
             out[index] = g
+        elif len(index) == 1 and isinstance(index[0], np.ndarray) and index[0].dtype.kind in "iu" and out.ndim:
+            _add_rows(out, index[0], g)
         else:
             np.add.at(out, index, g)
         return out
 
     def vjp(ctx, xp, g, out, a):
         return g[ctx.index]
+
+
+def _add_rows(out: np.ndarray, rows: np.ndarray, g: np.ndarray) -> None:
+    """``np.add.at(out, rows, g)`` for integer row indices (an embedding's backward), sorted and summed per row.
+
+    np.add.at is slow on many rows (100+ us for a GPT batch); sorting the rows and summing each run
+    with one ``reduceat`` gives the same sums up to rounding.
+    """
+    flat = rows.reshape(-1)
+    flat = np.where(flat < 0, flat + out.shape[0], flat)
+    order = np.argsort(flat, kind="stable")
+    ordered = flat[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1]))) if ordered.size else ordered
+    values = g.reshape((flat.size,) + out.shape[1:])[order]
+    if ordered.size:
+        out[ordered[starts]] = np.add.reduceat(values, starts, axis=0)
 
 
 class Cat(Function):

@@ -368,6 +368,7 @@ class Adam(Optimizer):
     def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         super().__init__(params, {"lr": lr, "betas": betas, "eps": eps, "weight_decay": weight_decay})
+        self._flat: dict[int, tuple] = {}  # id(group) -> the flat state `step` keeps (see _flat_state)
 
     def _check_group(self, group: dict[str, Any]) -> dict[str, Any]:
         group = super()._check_group(group)
@@ -382,6 +383,83 @@ class Adam(Optimizer):
         group["eps"] = _check_non_negative("eps", group["eps"])
         group["weight_decay"] = _check_non_negative("weight_decay", group["weight_decay"])
         return group
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; return `closure()` if one is given.
+
+        The same rule as `_update`, run once per group on all its parameters
+        together (one flat array each for the gradients, exp_avg and exp_avg_sq,
+        as PyTorch's "foreach" Adam): a dozen NumPy calls per group instead of
+        per parameter. Each parameter's state arrays are views of the flat ones.
+        Groups it cannot treat so (mixed dtypes, parameters at different step
+        counts) take the per-parameter loop.
+        """
+        loss = closure() if closure is not None else None
+        for group in self.param_groups:
+            params = [param for param in group["params"] if param.grad is not None]
+            if not params:
+                continue
+            flat = self._flat_state(group, params)
+            if flat is None:
+                for param in params:
+                    grad = param.grad.data if isinstance(param.grad, Tensor) else np.asarray(param.grad)
+                    self._update(param.data, grad, self.state.setdefault(param, {}), group)
+                    mark_changed_in_place(param)
+                continue
+            exp_avg, exp_avg_sq, offsets = flat
+            grads = [param.grad.data if isinstance(param.grad, Tensor) else np.asarray(param.grad) for param in params]
+            grad = np.concatenate([g.reshape(-1) for g in grads]).astype(exp_avg.dtype, copy=False)
+            beta1, beta2 = group["betas"]
+            lr, weight_decay = group["lr"], group["weight_decay"]
+            for param in params:
+                self.state[param]["step"] += 1
+            step = self.state[params[0]]["step"]
+            if weight_decay and not self.decoupled_weight_decay:
+                grad = grad + weight_decay * np.concatenate([param.data.reshape(-1) for param in params])
+            exp_avg *= beta1
+            exp_avg += (1.0 - beta1) * grad
+            exp_avg_sq *= beta2
+            exp_avg_sq += (1.0 - beta2) * grad * grad
+            denominator = np.sqrt(exp_avg_sq) / np.sqrt(1.0 - beta2 ** step) + group["eps"]
+            change = (lr / (1.0 - beta1 ** step)) * exp_avg / denominator
+            for param, start, end in zip(params, offsets, offsets[1:]):
+                data = param.data
+                if weight_decay and self.decoupled_weight_decay:
+                    data *= 1.0 - lr * weight_decay
+                data -= change[start:end].reshape(data.shape)
+                mark_changed_in_place(param)  # bumps param._version; a retained graph that saved it now raises
+        return loss
+
+    def _flat_state(self, group: dict[str, Any], params: list) -> tuple | None:
+        """(exp_avg, exp_avg_sq, offsets): the group's state as two flat arrays whose slices are the
+        parameters' state arrays (made, or remade, when the parameters or their state change); None
+        when the parameters differ in dtype or in step count."""
+        dtype = params[0].data.dtype
+        states = [self.state.get(param) for param in params]
+        cached = self._flat.get(id(group))
+        if cached is not None and cached[0] == [id(param) for param in params] and all(
+                state is not None and state.get("exp_avg") is views[0] and state.get("exp_avg_sq") is views[1]
+                for state, views in zip(states, cached[4])):
+            return cached[1], cached[2], cached[3]
+        if any(param.data.dtype != dtype for param in params):
+            return None
+        if len({state["step"] if state else 0 for state in states}) != 1:
+            return None
+        offsets = [0]
+        for param in params:
+            offsets.append(offsets[-1] + param.data.size)
+        exp_avg, exp_avg_sq = np.zeros(offsets[-1], dtype), np.zeros(offsets[-1], dtype)
+        views = []
+        for param, state, start, end in zip(params, states, offsets, offsets[1:]):
+            state = self.state[param] = state or {"step": 0}
+            for name, flat in (("exp_avg", exp_avg), ("exp_avg_sq", exp_avg_sq)):
+                view = flat[start:end].reshape(param.data.shape)
+                if name in state:
+                    view[...] = state[name]
+                state[name] = view
+            views.append((state["exp_avg"], state["exp_avg_sq"]))
+        self._flat[id(group)] = ([id(param) for param in params], exp_avg, exp_avg_sq, offsets, views)
+        return exp_avg, exp_avg_sq, offsets
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         beta1, beta2 = group["betas"]
