@@ -1,4 +1,4 @@
-"""Composites along an axis: var, std, logsumexp, softmax, log_softmax, prod and cumsum."""
+"""Composites along an axis: var, std, logsumexp, log_softmax, prod and cumsum (softmax is one node: `ops.normalize`)."""
 from __future__ import annotations
 
 import math
@@ -12,7 +12,7 @@ from .indexing import _dim
 if TYPE_CHECKING:
     from ..tensor import Tensor
 
-__all__ = ["var", "std", "logsumexp", "softmax", "log_softmax", "prod", "cumsum"]
+__all__ = ["var", "std", "logsumexp", "log_softmax", "prod", "cumsum"]
 
 
 def var(x: Tensor, axis: Axis = None, keepdim: bool = False, correction: int = 1) -> Tensor:
@@ -58,17 +58,6 @@ def logsumexp(x: Tensor, axis: Axis = None, keepdim: bool = False) -> Tensor:
     shift_tensor = x._make(shift, None, False)
     total = (x - shift_tensor).exp().sum(axis=axes, keepdim=True).log() + shift_tensor
     return total if keepdim else total.reshape(tuple(s for i, s in enumerate(total.shape) if i not in axes))
-
-
-def softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """exp(x) / sum(exp(x)) along ``axis``, shifted by the (constant) max for stability."""
-    axes = normalize_axes(axis, x.ndim, "softmax")
-    if x.data.size == 0:  # an empty result, as PyTorch (the max of an empty axis does not exist)
-        shift = x._make(np.zeros(kept_shape(x.shape, axes), dtype=x.dtype), None, False)
-    else:
-        shift = x._make(x.data.max(axis=axes, keepdims=True), None, False)
-    exps = (x - shift).exp()
-    return exps / exps.sum(axis=axes, keepdim=True)
 
 
 def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
