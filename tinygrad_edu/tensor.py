@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
-from . import autograd, composite
+from . import autograd, composite, in_place
 from .checks import Axis, AxisError, index_arg, normalize_axes, reshape_target, shape_arg, torch_names
 from .ops import elementwise as _elementwise
 from .ops.elementwise import (
@@ -254,7 +254,7 @@ class Tensor:
     @property
     def _version(self) -> int:
         """How many times the values were changed in place (``+=``, an optimizer step), as PyTorch's."""
-        return autograd.version_of(self)
+        return in_place.version_of(self)
 
     @property
     def shape(self) -> tuple:
