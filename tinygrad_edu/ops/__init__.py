@@ -6,6 +6,6 @@ on bare arrays for an ordinary backward and on Tensors under ``create_graph``.
 Everything else the Tensor offers (mean, softmax, conv2d, ...) is composed from
 these.
 """
-from . import elementwise, loss, matmul, movement, reduce, window
+from . import elementwise, loss, matmul, movement, reduce, transcendental, window
 
-__all__ = ["elementwise", "loss", "matmul", "movement", "reduce", "window"]
+__all__ = ["elementwise", "loss", "matmul", "movement", "reduce", "transcendental", "window"]

@@ -10,15 +10,20 @@ input's dtype.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
 from numpy.polynomial import chebyshev, polynomial
 
 from ..autograd import Function
+from .transcendental import Acos, Acosh, Asin, Asinh, Atan, Atanh, Cos, Cosh, Expm1, Log1p, Sin, Sinh, Tan
 
-__all__ = ["Abs", "Add", "Cast", "Clip", "Div", "Exp", "Log", "Maximum", "Minimum", "Mul", "Neg", "Pow", "Relu",
-           "Sigmoid", "Softplus", "Sqrt", "Sub", "Tanh", "Where"]
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+__all__ = ["Abs", "Add", "Cast", "Clip", "Div", "ElementwiseMethods", "Exp", "Log", "Maximum", "Minimum", "Mul", "Neg", "Pow",
+           "Relu", "Sigmoid", "Softplus", "Sqrt", "Sub", "Tanh", "Where"]
+# The transcendental primitives moved to their own family file; importable from here as before.
 __all__ += ["Acos", "Acosh", "Asin", "Asinh", "Atan", "Atanh", "Ceil", "Cos", "Cosh", "Erf", "Expm1", "Floor",
             "Log1p", "Round", "Sign", "Sin", "Sinh", "Tan"]
 
@@ -344,140 +349,6 @@ class Erf(Function):
         return g * xp.exp(-(a * a)) * (2.0 / math.sqrt(math.pi))
 
 
-# ---------------------------------------------------------------- trigonometric and hyperbolic functions
-# Rules that need another function of the input call its primitive through ``xp.apply`` (NumPy on
-# arrays, a recorded op under create_graph), so each stays differentiable again.
-
-class Sin(Function):
-    """d sin(a)/da = cos(a)."""
-
-    def forward(ctx, a):
-        return np.sin(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g * xp.apply(Cos, a)
-
-
-class Cos(Function):
-    """d cos(a)/da = -sin(a)."""
-
-    def forward(ctx, a):
-        return np.cos(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return -(g * xp.apply(Sin, a))
-
-
-class Tan(Function):
-    """d tan(a)/da = 1 + tan(a)^2."""
-
-    def forward(ctx, a):
-        return np.tan(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g * (out * out + 1)
-
-
-class Sinh(Function):
-    """d sinh(a)/da = cosh(a)."""
-
-    def forward(ctx, a):
-        return np.sinh(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g * xp.apply(Cosh, a)
-
-
-class Cosh(Function):
-    """d cosh(a)/da = sinh(a)."""
-
-    def forward(ctx, a):
-        return np.cosh(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g * xp.apply(Sinh, a)
-
-
-class Asin(Function):
-    """d asin(a)/da = 1 / sqrt(1 - a^2) (inf at |a| = 1, NaN outside [-1, 1])."""
-
-    def forward(ctx, a):
-        return np.arcsin(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g * (1 - a * a) ** -0.5
-
-
-class Acos(Function):
-    """d acos(a)/da = -1 / sqrt(1 - a^2)."""
-
-    def forward(ctx, a):
-        return np.arccos(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return -(g * (1 - a * a) ** -0.5)
-
-
-class Atan(Function):
-    """d atan(a)/da = 1 / (1 + a^2)."""
-
-    def forward(ctx, a):
-        return np.arctan(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g / (a * a + 1)
-
-
-class Asinh(Function):
-    """d asinh(a)/da = 1 / sqrt(a^2 + 1)."""
-
-    def forward(ctx, a):
-        return np.arcsinh(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g * (a * a + 1) ** -0.5
-
-
-class Acosh(Function):
-    """d acosh(a)/da = 1 / sqrt(a^2 - 1) (defined for a >= 1)."""
-
-    def forward(ctx, a):
-        return np.arccosh(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g * (a * a - 1) ** -0.5
-
-
-class Atanh(Function):
-    """d atanh(a)/da = 1 / (1 - a^2) (defined for |a| < 1)."""
-
-    def forward(ctx, a):
-        return np.arctanh(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g / (1 - a * a)
-
-
-class Log1p(Function):
-    """d log(1 + a)/da = 1 / (1 + a); accurate for tiny a (NumPy's log1p)."""
-
-    def forward(ctx, a):
-        return np.log1p(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g / (a + 1)
-
-
-class Expm1(Function):
-    """d (exp(a) - 1)/da = exp(a) = expm1(a) + 1; accurate for tiny a (NumPy's expm1)."""
-
-    def forward(ctx, a):
-        return np.expm1(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g * (out + 1)
-
-
 # ---------------------------------------------------------------- piecewise-constant functions
 
 class _Steps(Function):
@@ -518,3 +389,112 @@ class Round(_Steps):
     """d round(a)/da = 0; halves round to the even neighbour, as in PyTorch and NumPy."""
 
     ufunc = staticmethod(np.round)
+
+# ---------------------------------------------------------------- the Tensor methods of this family
+
+class ElementwiseMethods:
+    """``t.exp()``, ``t.relu()``, ``t.maximum(u)``, ``Tensor.where()``...: Tensor inherits them."""
+
+    __slots__ = ()  # Tensor keeps its fixed slots: no base may add a __dict__
+
+    def exp(self: Tensor) -> Tensor:
+        """e^x.  d/dx = e^x."""
+        return Exp.apply(self)
+
+    def log(self: Tensor) -> Tensor:
+        """Natural logarithm.  d/dx = 1/x."""
+        return Log.apply(self)
+
+    def sqrt(self: Tensor) -> Tensor:
+        """Square root.  d/dx = 1/(2 sqrt(x)), +inf at 0."""
+        return Sqrt.apply(self)
+
+    def abs(self: Tensor) -> Tensor:
+        """|x|.  d/dx = sign(x), 0 at 0."""
+        return Abs.apply(self)
+
+    def relu(self: Tensor) -> Tensor:
+        """max(x, 0).  d/dx = 1 for x > 0, else 0 (0 at 0)."""
+        return Relu.apply(self)
+
+    def sigmoid(self: Tensor) -> Tensor:
+        """1 / (1 + e^-x), finite for any input.  d/dx = s(1 - s)."""
+        return Sigmoid.apply(self)
+
+    def tanh(self: Tensor) -> Tensor:
+        """Hyperbolic tangent.  d/dx = 1 - tanh(x)^2."""
+        return Tanh.apply(self)
+
+    def softplus(self: Tensor) -> Tensor:
+        """log(1 + e^x), finite for any input.  d/dx = sigmoid(x)."""
+        return Softplus.apply(self)
+
+    def clip(self: Tensor, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:  # noqa: A002
+        """Values limited to [min, max] (either may be None).  d/dx = 1 inside [min, max], else 0."""
+        if min is None and max is None:
+            raise ValueError("clip: give at least one of min and max")
+        if min is not None and max is not None and min > max:
+            raise ValueError(f"clip: min ({min}) is greater than max ({max})")
+        return Clip.apply(self, low=min, high=max)
+
+    clamp = clip
+
+    def maximum(self: Tensor, other: Any) -> Tensor:
+        """Elementwise max(self, other); ties split the gradient equally."""
+        return Maximum.apply(self, other if type(other) is type(self) else self._as_operand(other))
+
+    def minimum(self: Tensor, other: Any) -> Tensor:
+        """Elementwise min(self, other); ties split the gradient equally."""
+        return Minimum.apply(self, other if type(other) is type(self) else self._as_operand(other))
+
+    @classmethod
+    def where(cls: type[Tensor], condition: Any, a: Any, b: Any) -> Tensor:
+        """``a`` where ``condition`` holds, else ``b`` (broadcast together).
+
+        The branch not selected gets exactly zero gradient.  If a branch's own
+        derivative is NaN where it is not selected (``where(x > 0, x.sqrt(), 0)``
+        at x = 0 under second derivatives, or ``where(x > 0, x.log(), 0)``), feed it
+        a safe value there: ``safe = where(x > 0, x, 1); where(x > 0, safe.log(), 0)``
+        (the "double where" trick).
+        """
+        condition = np.asarray(condition.data if isinstance(condition, cls) else condition).astype(bool)
+        like = a if isinstance(a, cls) else b if isinstance(b, cls) else None
+        if like is None:
+            like = cls(a)
+        a_tensor = a if isinstance(a, cls) else like._as_operand(a)
+        b_tensor = b if isinstance(b, cls) else like._as_operand(b)
+        try:
+            np.broadcast_shapes(condition.shape, a_tensor.shape, b_tensor.shape)
+        except ValueError:
+            raise ValueError(
+                f"where: condition shape {condition.shape}, a shape {a_tensor.shape} and b shape "
+                f"{b_tensor.shape} do not broadcast together"
+            ) from None
+        return Where.apply(a_tensor, b_tensor, condition=condition)
+
+    def cast(self: Tensor, dtype: Any) -> Tensor:
+        """The values in another dtype; the gradient is cast back."""
+        dtype = np.dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        return Cast.apply(self, dtype=dtype)
+
+    def erf(self: Tensor) -> Tensor:
+        """The error function 2/sqrt(pi) * integral_0^x exp(-t^2) dt (~2e-15 accurate).  d/dx = 2/sqrt(pi) exp(-x^2)."""
+        return Erf.apply(self)
+
+    def sign(self: Tensor) -> Tensor:
+        """-1, 0 or 1.  d/dx = 0 (a zero gradient, as PyTorch)."""
+        return Sign.apply(self)
+
+    def floor(self: Tensor) -> Tensor:
+        """Round down.  d/dx = 0."""
+        return Floor.apply(self)
+
+    def ceil(self: Tensor) -> Tensor:
+        """Round up.  d/dx = 0."""
+        return Ceil.apply(self)
+
+    def round(self: Tensor) -> Tensor:
+        """Round to the nearest integer, halves to even.  d/dx = 0."""
+        return Round.apply(self)
