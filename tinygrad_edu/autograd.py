@@ -39,6 +39,7 @@ from .anomaly import _check_gradients, _set_anomaly_mode, detect_anomaly
 from .function import _SECOND_BACKWARD_MESSAGE, FREED, ArrayOps, Function, _ndarray
 from .grad_mode import _set_grad_mode, _state, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .in_place import _inputs_as_recorded, mark_changed_in_place
+from .in_place import version_of as version_of  # re-exported: importable from here as before
 
 if TYPE_CHECKING:
     from .tensor import Tensor
