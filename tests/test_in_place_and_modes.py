@@ -9,7 +9,7 @@ import pytest
 
 import tinygrad_edu as tg
 import tinygrad_edu.optim as optim
-from tinygrad_edu import Function, Tensor, autograd, no_grad
+from tinygrad_edu import Function, Tensor, anomaly, grad_mode, in_place, no_grad
 
 MODIFIED = r"modified by an inplace operation"
 
@@ -148,12 +148,12 @@ def test_a_custom_function_raises_only_for_what_it_saved():
 
 
 def test_the_record_of_a_changed_array_goes_when_the_array_does():
-    before = len(autograd._changed)
+    before = len(in_place._changed)
     t = Tensor(np.ones(3))
     t += 1
-    assert len(autograd._changed) == before + 1
+    assert len(in_place._changed) == before + 1
     del t
-    assert len(autograd._changed) == before
+    assert len(in_place._changed) == before
 
 
 # ----- data as the escape hatch ---------------------------------------------------------------------
@@ -192,7 +192,7 @@ def test_a_new_thread_records_even_if_the_starting_thread_is_in_no_grad():
         thread.start()
         thread.join(10)
         assert not (Tensor([1.0], requires_grad=True) * 2).requires_grad
-    assert seen == [True] and autograd._threads_without_grad == 0
+    assert seen == [True] and grad_mode._threads_without_grad == 0
 
 
 def test_no_grad_generator_passes_sent_values_and_thrown_errors_to_the_body():
@@ -219,7 +219,7 @@ def test_nested_detect_anomaly_blocks_restore_each_outer_state():
             pass
         with pytest.raises(FloatingPointError):
             Tensor([-1.0]).sqrt()
-    assert not autograd._anomaly_enabled
+    assert not anomaly._anomaly_enabled
 
 
 # ----- custom Functions -----------------------------------------------------------------------------

@@ -156,7 +156,7 @@ def test_set_grad_enabled_sets_the_mode_inside_the_block_and_restores_it():
 
 def test_re_entered_detect_anomaly_restores_the_outer_mode_on_exit(monkeypatch):
     # torch: d = detect_anomaly(); with d: with d: pass  -> is_anomaly_enabled() is False after the blocks
-    monkeypatch.setattr(tg.autograd, "_anomaly_enabled", False, raising=False)  # undo today's leak afterwards
+    monkeypatch.setattr(tg.anomaly, "_anomaly_enabled", False)  # undo today's leak afterwards
     detector = tg.detect_anomaly()
     with detector:
         with detector:

@@ -1,45 +1,45 @@
-"""The autograd machinery: graph nodes, grad modes, the backward walk, anomaly checks.
+"""The backward walk: from ``loss.backward()`` (or ``grad()``) through every recorded node to the leaves.
 
-Every differentiable operation is a `Function` subclass.  Calling
-``SomeOp.apply(*tensors, **kwargs)`` creates one instance of it, called
-``ctx``, which is the node of the computation graph.  A built-in op states its
-derivative once, as a vector-Jacobian product::
+The autograd machinery is a few modules, one idea each:
 
-    def vjp(ctx, xp, g, out, *inputs): ...   # one gradient per input
+- `tinygrad_edu.function`: `Function`, the graph node every op is, with its
+  derivative stated once as ``vjp(ctx, xp, g, out, *inputs)``, and `ArrayOps`;
+- `tinygrad_edu.grad_mode`: ``no_grad`` / ``enable_grad`` / ``set_grad_enabled``;
+- `tinygrad_edu.anomaly`: ``detect_anomaly``;
+- `tinygrad_edu.in_place`: versions of tensors changed in place, and the error
+  when a backward would read a changed value;
+- this module: the walk, `grad`, `unbroadcast`, `topological_order`, hooks.
 
-written against a small array namespace ``xp``.  An ordinary ``backward()``
-runs the rule on bare NumPy arrays (``xp`` is `ArrayOps`, nothing is
-recorded); ``create_graph=True`` runs the same rule on Tensors (``xp`` is the
-Tensor's namespace), so the backward pass is itself a graph and can be
-differentiated again.  Custom ops write ``backward(ctx, grad_output)`` in
-Tensor operations instead, as in PyTorch.
+Their public names are importable from here too, as before.
 
 ``backward()`` visits the nodes newest first (every node is numbered when it is
 created, and an op is always created after its inputs), so each node's
 gradient is complete before its rule runs; leaf gradients are summed into
-``.grad``.  Gradients of broadcast inputs are summed back to the input's shape
-in one place: `unbroadcast`.  This module never imports the Tensor: it builds
-tensors through the inputs' own ``_make`` and gets the Tensor namespace from
-the tensors it is handed.
+``.grad``.  An ordinary ``backward()`` runs each rule on bare NumPy arrays
+(``xp`` is `ArrayOps`, nothing is recorded); ``create_graph=True`` runs the same
+rule on Tensors (``xp`` is the Tensor's namespace), so the backward pass is
+itself a graph and can be differentiated again.  Gradients of broadcast inputs
+are summed back to the input's shape in one place: `unbroadcast`.  This module
+never imports the Tensor: it builds tensors through the inputs' own ``_make``
+and gets the Tensor namespace from the tensors it is handed.
 """
 from __future__ import annotations
 
 import contextlib
-import dis
 import functools
 import gc
 import heapq
-import inspect
-import itertools
-import linecache
 import math
-import os
-import sys
-import threading
-import weakref
 from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
+
+from . import in_place
+from .anomaly import _check_gradients, _set_anomaly_mode, detect_anomaly
+from .function import _SECOND_BACKWARD_MESSAGE, FREED, ArrayOps, Function, _ndarray
+from .grad_mode import _set_grad_mode, _state, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .in_place import _inputs_as_recorded, mark_changed_in_place
+from .in_place import version_of as version_of  # re-exported: importable from here as before
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -49,33 +49,6 @@ __all__ = [
     "enable_grad", "grad", "hook_on", "is_grad_enabled", "mark_changed_in_place", "no_grad", "run_backward",
     "set_grad_enabled", "topological_order", "unbroadcast",
 ]
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
-
-# Switches read on every op, each in exactly one place per op (Function.apply).  Grad mode is per
-# thread, as in PyTorch (a thread-local read costs about 0.1 us); anomaly mode is one global.
-class _ThreadState(threading.local):
-    grad_enabled = True  # the default every new thread starts from
-
-
-_state = _ThreadState()
-_anomaly_enabled = False
-# How many threads have recording off right now.  While none has (the usual case), an op needs only
-# this global, not the thread-local read; `_set_grad_mode` keeps it right.
-_threads_without_grad = 0
-_mode_lock = threading.Lock()
-
-
-def _set_grad_mode(enabled: bool) -> None:
-    """Set this thread's grad mode (and the count of threads with it off)."""
-    global _threads_without_grad
-    state = _state
-    if state.grad_enabled is enabled:
-        return
-    with _mode_lock:  # += on a global is not atomic between threads
-        _threads_without_grad += -1 if enabled else 1
-    state.grad_enabled = enabled
-_next_sequence = itertools.count().__next__  # creation order of nodes: a node is newer than its inputs
 
 # After backward each node remembers the gradients it received and sent (for drawings and
 # traces): in full up to this many elements, as a GradientSummary above it, so that a large
@@ -93,614 +66,6 @@ class GradientSummary(NamedTuple):
     def __repr__(self) -> str:
         return f"GradientSummary(norm={self.norm:.4g}, shape={self.shape}, dtype={self.dtype})"
 
-
-class _Freed:
-    """Marker left in ``ctx.saved`` once backward has released the node's buffers."""
-
-    def __repr__(self) -> str:
-        return "<freed>"
-
-
-FREED = _Freed()
-
-
-class ArrayOps:
-    """The array namespace ``xp`` of a backward rule when nothing is recorded: NumPy on bare arrays.
-
-    Rules use Python operators (``+ - * / @``, indexing, ``.reshape``, ``.T``) where arrays and
-    Tensors agree, and these functions where they differ; the Tensor namespace
-    (``tensor.TensorOps``) has the same names.
-    """
-
-    records_graph = False
-    exp = np.exp
-    log = np.log
-    where = np.where
-    swapaxes = np.swapaxes
-    unsqueeze = np.expand_dims
-    squeeze = np.squeeze
-    permute = np.transpose
-
-    @staticmethod
-    def sum(x: np.ndarray, axis: Any, keepdims: bool = False) -> Any:
-        return np.add.reduce(x, axis=axis, keepdims=keepdims)  # type: ignore[call-overload]
-
-    @staticmethod
-    def softmax(x: np.ndarray, axis: int, cached: Optional[np.ndarray] = None) -> np.ndarray:
-        """softmax(x) along ``axis``; ``cached`` is that value if the forward already computed it."""
-        if cached is not None:
-            return cached
-        exps = np.exp(x - x.max(axis=axis, keepdims=True))
-        return exps / exps.sum(axis=axis, keepdims=True)
-
-    @staticmethod
-    def apply(function: Any, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:
-        """Another primitive's forward on arrays (the adjoint ops: Expand, ScatterAdd, Fold, ...)."""
-        return function.forward(_new_object(function), *arrays, **kwargs)
-
-
-class Function:
-    """Base class of every operation; an instance (``ctx``) is one graph node.
-
-    Subclass it to write a custom op, exactly as with ``torch.autograd.Function``:
-
-    >>> import numpy as np
-    >>> from tinygrad_edu import Function, Tensor
-    >>> class Cube(Function):
-    ...     def forward(ctx, x):
-    ...         ctx.save_for_backward(x)
-    ...         return x ** 3
-    ...     def backward(ctx, grad_output):
-    ...         x, = ctx.saved_tensors
-    ...         return grad_output * 3 * x ** 2
-    >>> t = Tensor([2.0], requires_grad=True)
-    >>> Cube.apply(t).sum().backward(); t.grad.tolist()
-    [12.0]
-
-    ``forward`` receives the inputs' NumPy arrays (and keyword arguments) and
-    returns an array.  ``backward`` receives the output gradient as a Tensor and
-    returns one gradient per input (a Tensor, an array or ``None``), in order.
-    Both may be plain methods or ``@staticmethod``s taking ``ctx`` (PyTorch's
-    form).  Arguments of ``apply`` that are not Tensors (numbers, tuples, None)
-    reach ``forward`` unchanged and get ``None`` from ``backward``;
-    ``ctx.needs_input_grad`` has one bool per argument.  Under
-    ``create_graph=True``, ``ctx.saved_tensors`` gives the saved inputs and
-    output as the graph's Tensors, so a ``backward`` in Tensor operations is
-    recorded and can be differentiated again.
-    A gradient may have the broadcast shape; it is summed back to the input's
-    shape by `unbroadcast`.  For a rule that can be differentiated again, write
-    it in Tensor operations on ``ctx.inputs`` (the input Tensors) and
-    ``ctx.output`` (the output as a Tensor of this node).
-
-    Built-in ops define ``vjp(ctx, xp, g, out, *inputs)`` instead: the same
-    rule written once against the namespace ``xp``, so it runs on arrays (``g``,
-    ``out`` and ``inputs`` NumPy arrays) or on Tensors under ``create_graph``.
-
-    Attributes of a node, used by the graph walk and by ``viz``:
-    ``inputs`` (input Tensors in call order, duplicates kept), ``op_name``,
-    ``output_data`` (the array produced), ``needs_input_grad``, and after a
-    backward pass ``grad_output`` and ``grads_to_inputs`` (one per input; a
-    gradient of more than ``RECORD_LIMIT`` elements is kept as a `GradientSummary`).
-    """
-
-    # Slots for what every recorded node sets; "__dict__" keeps custom attributes possible
-    # (ctx.axes, ...) and is only allocated when an op stores one.
-    __slots__ = ("inputs", "input_data", "needs_input_grad", "output_data", "saved", "sequence", "_grad_output",
-                 "_grads_to_inputs", "__dict__", "__weakref__")
-
-    op_name = ""  # filled per subclass by __init_subclass__ (class name, lower case)
-
-    inputs: tuple
-    input_data: tuple          # the inputs' arrays as the forward saw them
-    needs_input_grad: tuple
-    output_data: np.ndarray
-    saved: Any                 # () until save_for_backward; FREED after backward
-    sequence: int              # creation number: larger than every input's node
-    _grad_output: Any          # what backward recorded (see the properties below)
-    _grads_to_inputs: Any
-    hooks: Any = None          # hooks registered on the (non-leaf) output Tensor
-    retained: Any = None       # weak reference to the output Tensor after retain_grad()
-    created_at: Any = None     # (filename, lineno, function) of user code, in detect_anomaly
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if "op_name" not in cls.__dict__:
-            cls.op_name = cls.__name__.lower()
-
-    def forward(ctx, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:  # noqa: N805
-        raise NotImplementedError(f"{type(ctx).__name__} must define forward(ctx, *arrays)")
-
-    def backward(ctx, grad_output: "Tensor") -> Any:  # noqa: N805
-        raise NotImplementedError(f"{type(ctx).__name__} must define backward(ctx, grad_output)")
-
-    def vjp(ctx, xp: Any, g: Any, out: Any, *inputs: Any) -> Any:  # noqa: N805
-        """The rule of an op that defines ``backward(ctx, grad_output)`` on Tensors (custom ops).
-
-        ``backward`` may be a plain method or a ``@staticmethod`` (PyTorch's form).  Under
-        ``create_graph`` the saved inputs and output come back from ``saved_tensors`` as the
-        graph's Tensors, so a rule written in Tensor operations is recorded.
-        """
-        backward = type(ctx).backward
-        if not xp.records_graph:
-            grads = backward(ctx, ctx.inputs[0]._make(g, None, False))
-        else:
-            saved = ctx.saved
-            ctx.saved = tuple(_saved_as_tensor(ctx, value) for value in saved) if type(saved) is tuple else saved
-            try:
-                grads = backward(ctx, g)
-            finally:
-                ctx.saved = saved
-        positions = ctx.__dict__.get("tensor_positions")
-        if positions is None:
-            return grads
-        # apply() was given non-Tensor arguments too: backward answers for every argument, the graph
-        # keeps the gradients of the Tensor ones.
-        grads = grads if type(grads) is tuple else tuple(grads) if isinstance(grads, list) else (grads,)
-        if len(grads) != len(ctx.needs_input_grad):
-            raise RuntimeError(
-                f"function {type(ctx).__name__} returned an incorrect number of gradients "
-                f"(expected {len(ctx.needs_input_grad)}, one per argument of apply(), got {len(grads)})"
-            )
-        return tuple(grads[position] for position in positions)
-
-    def save_for_backward(self, *values: Any) -> None:
-        """Keep values (arrays, Tensors) that ``backward`` will need."""
-        self.saved = values
-
-    @property
-    def saved_tensors(self) -> tuple:
-        """What ``save_for_backward`` kept; raises once backward has freed it."""
-        if self.saved is FREED:
-            raise RuntimeError(_SECOND_BACKWARD_MESSAGE.format(op=self.op_name))
-        return self.saved
-
-    @property
-    def output(self) -> "Tensor":
-        """This node's output as a Tensor attached to the node (for differentiable rules)."""
-        return self.inputs[0]._make(self.output_data, self, True)
-
-    # What backward recorded for drawings. The walk stores bare arrays (cheap); they become
-    # Tensors when first read, and stay the same objects on every later read.
-    @property
-    def grad_output(self) -> Any:
-        """The gradient this node's output received in the last backward (None before)."""
-        value = self._grad_output
-        if type(value) is _ndarray:
-            value = self._grad_output = self.inputs[0]._make(value, None, False)
-        return value
-
-    @grad_output.setter
-    def grad_output(self, value: Any) -> None:
-        self._grad_output = value
-
-    @property
-    def grads_to_inputs(self) -> Optional[tuple]:
-        """The gradient sent to each input in the last backward (None for an input that got none)."""
-        grads = self._grads_to_inputs
-        if type(grads) is list:
-            make = self.inputs[0]._make
-            grads = self._grads_to_inputs = tuple(make(grad, None, False) if type(grad) is _ndarray else grad
-                                                  for grad in grads)
-        return grads
-
-    @grads_to_inputs.setter
-    def grads_to_inputs(self, value: Any) -> None:
-        self._grads_to_inputs = value
-
-    @classmethod
-    def apply(cls, *inputs: "Tensor", **kwargs: Any) -> "Tensor":
-        """Run the op on Tensors and, if any input needs a gradient, record the node.
-
-        A custom op may also be given non-Tensor arguments (numbers, tuples, None): they reach
-        ``forward`` unchanged, and ``backward`` returns None for them.
-        """
-        if _anomaly_enabled:
-            return _apply_checked(cls, inputs, kwargs)
-        ctx = _new_object(cls)
-        ctx.inputs = inputs
-        ctx.saved = ()
-        count = len(inputs)
-        try:
-            if count == 2:
-                arrays: tuple = (inputs[0]._data, inputs[1]._data)
-            elif count == 1:
-                arrays = (inputs[0]._data,)
-            else:
-                arrays = tuple([t._data for t in inputs])
-        except AttributeError:
-            return _apply_with_constants(cls, inputs, kwargs)
-        try:
-            output_data = cls.forward(ctx, *arrays, **kwargs)
-        except (ValueError, IndexError, TypeError) as error:
-            if not cls.__module__.startswith(__package__ + ".") or getattr(error, "_named", False):
-                raise
-            raise _named_error(ctx, error) from None
-        if type(output_data) is not _ndarray:  # NumPy returns scalars for 0-d results
-            output_data = np.asarray(output_data)
-        make = inputs[0]._make
-        if _threads_without_grad == 0 or _state.grad_enabled:
-            for t in inputs:
-                if t.requires_grad:
-                    if count == 2:
-                        ctx.needs_input_grad = (inputs[0].requires_grad, inputs[1].requires_grad)
-                    else:
-                        ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
-                    ctx.input_data = arrays
-                    ctx.output_data = output_data
-                    ctx.sequence = _next_sequence()
-                    ctx._grad_output = None
-                    ctx._grads_to_inputs = None
-                    return make(output_data, ctx, True)
-        return make(output_data, None, False)
-
-
-_new_object = object.__new__
-_ndarray = np.ndarray
-
-
-def _is_tensor_like(value: Any) -> bool:
-    return hasattr(value, "_make") and hasattr(value, "requires_grad")
-
-
-def _apply_with_constants(cls: Any, arguments: tuple, kwargs: dict) -> "Tensor":
-    """``apply`` given some non-Tensor arguments: forward sees them as given, the graph only the Tensors."""
-    positions = tuple(index for index, value in enumerate(arguments) if _is_tensor_like(value))
-    if not positions:
-        raise TypeError(f"{cls.__name__}.apply(): needs at least one Tensor argument, got "
-                        f"{', '.join(type(value).__name__ for value in arguments) or 'none'}")
-    tensors = tuple(arguments[index] for index in positions)
-    ctx = _new_object(cls)
-    ctx.inputs = tensors
-    ctx.saved = ()
-    ctx.tensor_positions = positions
-    output_data = cls.forward(ctx, *[value.data if _is_tensor_like(value) else value for value in arguments],
-                              **kwargs)
-    if type(output_data) is not _ndarray:
-        output_data = np.asarray(output_data)
-    make = tensors[0]._make
-    if _state.grad_enabled and any(t.requires_grad for t in tensors):
-        ctx.needs_input_grad = tuple(_is_tensor_like(value) and value.requires_grad for value in arguments)
-        ctx.input_data = tuple(t.data for t in tensors)
-        ctx.output_data = output_data
-        ctx.sequence = _next_sequence()
-        ctx._grad_output = ctx._grads_to_inputs = None
-        return make(output_data, ctx, True)
-    return make(output_data, None, False)
-
-
-def _saved_as_tensor(ctx: Function, value: Any) -> Any:
-    """Under create_graph: a saved input or output array as the graph's Tensor, another array as a constant."""
-    if type(value) is not _ndarray:
-        return value
-    for tensor, data in zip(ctx.inputs, ctx.input_data):
-        if value is data:
-            return tensor
-    if value is ctx.output_data:
-        return ctx.output
-    return ctx.inputs[0]._make(value, None, False)
-
-
-def _named_error(ctx: Function, error: Exception) -> Exception:
-    """NumPy's error from inside a built-in op, re-raised naming the op and its input shapes."""
-    shapes = " and ".join(str(t.shape) for t in ctx.inputs)
-    message = str(error)
-    if "broadcast" in message:
-        text = f"{ctx.op_name}: shapes {shapes} do not broadcast (trailing sizes must be equal or 1)"
-    elif message.startswith(ctx.op_name + ":"):
-        text = message
-    else:
-        text = f"{ctx.op_name} on shape{'s' if len(ctx.inputs) > 1 else ''} {shapes}: {message}"
-    named = type(error)(text)
-    named._named = True  # type: ignore[attr-defined]
-    return named
-
-
-_SECOND_BACKWARD_MESSAGE = (
-    "Trying to backward through the graph a second time (through '{op}'): its saved "
-    "values were freed after the first backward. Pass retain_graph=True to the first "
-    "backward() (or grad()) if you need to backward through it again."
-)
-
-
-# ---------------------------------------------------------------- grad modes
-
-class _GradMode(contextlib.ContextDecorator):
-    """Context manager (and decorator) that sets whether ops record the graph, in this thread."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = bool(enabled)  # a bool: _set_grad_mode compares by identity
-        self._previous: list = []
-
-    def __enter__(self) -> None:
-        self._previous.append(_state.grad_enabled)
-        _set_grad_mode(self.enabled)
-
-    def __exit__(self, *exc: Any) -> None:
-        _set_grad_mode(self._previous.pop())
-
-    def _recreate_cm(self) -> "_GradMode":
-        return _GradMode(self.enabled)  # a fresh one per decorated call: calls in several threads do not share it
-
-    def __call__(self, function: Callable) -> Callable:  # type: ignore[override]
-        """Decorate ``function``; a generator function runs each step of its body in this mode."""
-        if not inspect.isgeneratorfunction(function):
-            return super().__call__(function)
-        enabled = self.enabled
-
-        @functools.wraps(function)
-        def generator(*args: Any, **kwargs: Any) -> Any:
-            steps = function(*args, **kwargs)
-            with _GradMode(enabled):
-                value = next(steps)  # StopIteration ends this generator too
-            while True:
-                try:
-                    sent = yield value
-                except GeneratorExit:
-                    steps.close()
-                    raise
-                except BaseException as error:  # thrown in by the caller: into the body, in this mode
-                    with _GradMode(enabled):
-                        try:
-                            value = steps.throw(error)
-                        except StopIteration as stop:
-                            return stop.value
-                else:
-                    with _GradMode(enabled):
-                        try:
-                            value = steps.send(sent)
-                        except StopIteration as stop:
-                            return stop.value
-
-        return generator
-
-
-def no_grad() -> _GradMode:
-    """Record nothing inside the block (or the decorated function).
-
-    >>> from tinygrad_edu import Tensor, no_grad
-    >>> w = Tensor([1.0], requires_grad=True)
-    >>> with no_grad():
-    ...     y = w * 2
-    >>> y.requires_grad
-    False
-    """
-    return _GradMode(False)
-
-
-def enable_grad() -> _GradMode:
-    """Record the graph again inside the block, even within ``no_grad``."""
-    return _GradMode(True)
-
-
-class set_grad_enabled(_GradMode):  # noqa: N801 (PyTorch's name)
-    """Turn recording on or off: at once when called, and back to the previous mode when used as a block.
-
-    >>> from tinygrad_edu import is_grad_enabled, set_grad_enabled
-    >>> with set_grad_enabled(False):
-    ...     is_grad_enabled()
-    False
-    >>> is_grad_enabled()
-    True
-    """
-
-    def __init__(self, mode: bool) -> None:
-        super().__init__(bool(mode))  # a bool: the mode is compared by identity
-        self._previous.append(_state.grad_enabled)
-        _set_grad_mode(self.enabled)
-
-    def __enter__(self) -> None:
-        pass  # the mode was set by the call
-
-    def __call__(self, function: Callable) -> Callable:  # type: ignore[override]
-        _set_grad_mode(self._previous.pop())  # used as a decorator: only the decorated calls change the mode
-        return _GradMode(self.enabled)(function)
-
-
-def is_grad_enabled() -> bool:
-    """Whether operations are currently being recorded (in this thread)."""
-    return _state.grad_enabled
-
-
-# ---------------------------------------------------------------- anomaly detection
-
-class detect_anomaly(contextlib.ContextDecorator):  # noqa: N801 (PyTorch's name)
-    """Raise ``FloatingPointError`` at the first op whose forward or backward gives NaN/inf.
-
-    The message names the op and the line of user code that created it.  Slower:
-    every op checks its result, so use it while debugging.
-    """
-
-    def __enter__(self) -> "detect_anomaly":
-        global _anomaly_enabled
-        self.__dict__.setdefault("_previous", []).append(_anomaly_enabled)  # a stack: the object may be re-entered
-        _anomaly_enabled = True
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        global _anomaly_enabled
-        _anomaly_enabled = self.__dict__["_previous"].pop()
-
-
-def _user_frame() -> Optional[tuple]:
-    """The innermost stack frame outside this package: where the user created the op."""
-    frame: Any = sys._getframe(1)
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-    if frame is None:
-        return None
-    return (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
-
-
-def _describe_origin(origin: Optional[tuple]) -> str:
-    if origin is None:
-        return "created outside detect_anomaly(), so its line is unknown"
-    filename, lineno, function = origin
-    code = linecache.getline(filename, lineno).strip()
-    return f"created at {filename}:{lineno} in {function}: {code}"
-
-
-def _check_finite(op_name: str, origin: Optional[tuple], array: Any, what: str) -> None:
-    array = np.asarray(array)
-    if np.issubdtype(array.dtype, np.inexact) and not np.isfinite(array).all():
-        kind = "nan" if np.isnan(array).any() else "inf"
-        raise FloatingPointError(
-            f"detect_anomaly: '{op_name}' produced {kind} in its {what}; the op was {_describe_origin(origin)}"
-        )
-
-
-def _check_gradients(node: Function, grads: Sequence[Any]) -> None:
-    """Under detect_anomaly: blame a non-finite gradient on the node whose rule produced it."""
-    for grad in grads:
-        if grad is not None:
-            _check_finite(node.op_name, node.created_at, getattr(grad, "data", grad),
-                          "backward (gradient for one of its inputs)")
-
-
-def _apply_checked(cls: Any, inputs: tuple, kwargs: dict) -> "Tensor":
-    """``Function.apply`` under detect_anomaly: remember the user's line, report NaN/inf ourselves."""
-    global _anomaly_enabled
-    origin = _user_frame()
-    _anomaly_enabled = False  # the plain path, once
-    try:
-        with np.errstate(all="ignore"):  # the FloatingPointError below says more than NumPy's warning
-            output = cls.apply(*inputs, **kwargs)
-    finally:
-        _anomaly_enabled = True
-    if output._ctx is not None:
-        output._ctx.created_at = origin
-    _check_finite(cls.op_name, origin, output.data, "forward output")
-    return output
-
-
-# ---------------------------------------------------------------- in-place changes and versions
-#
-# Nothing is recorded per op.  An in-place change (``+=`` on a Tensor, an optimizer step) takes a
-# sequence number and notes it against the array it changed; the walk checks a node only if some
-# change came after the node was made (one integer comparison per node otherwise).
-
-_last_change = -1     # sequence number of the latest in-place change
-_changed: dict = {}   # id of the array that owns the memory -> (sequence number, weak reference, tensor version)
-# Both keyed by id(tensor) (a Tensor's == is elementwise), each entry dropped when its tensor dies:
-_rebound: dict = {}   # -> [(sequence, ctx, data)] it had before an in-place op in grad mode
-_versions: dict = {}  # -> its version, for tensors changed at least once
-_values_used_by: dict = {}  # Function class -> (uses its output, which inputs), read from its rule
-
-
-def _owner(array: np.ndarray) -> np.ndarray:
-    while isinstance(array.base, _ndarray):
-        array = array.base
-    return array
-
-
-def _forget(key: int, reference: Any) -> None:
-    entry = _changed.get(key)
-    if entry is not None and entry[1] is reference:
-        del _changed[key]
-
-
-def version_of(tensor: "Tensor") -> int:
-    """How many times ``tensor`` was changed in place (``Tensor._version``); kept here, so ops pay nothing for it."""
-    return _versions.get(id(tensor), 0)
-
-
-def _drop_tensor(key: int, _reference: Any) -> None:
-    _versions.pop(key, None)
-    _rebound.pop(key, None)
-
-
-def mark_changed_in_place(tensor: "Tensor", previous: Optional[tuple] = None) -> None:
-    """Record that ``tensor``'s values were changed in place: bump its version (``tensor._version``).
-
-    A later backward through a node that saved those values (made before the
-    change) raises instead of computing with the new ones.  ``previous`` is the
-    ``(ctx, data)`` the tensor had when an in-place op in grad mode gave it a new
-    node and array: nodes made before still send gradients to the old node.
-    """
-    global _last_change
-    tensor_key = id(tensor)
-    if tensor_key not in _versions:
-        weakref.finalize(tensor, _drop_tensor, tensor_key, None)
-    version = _versions[tensor_key] = _versions.get(tensor_key, 0) + 1
-    sequence = _last_change = _next_sequence()
-    array = _owner(tensor.data if previous is None else previous[1])
-    key = id(array)
-    entry = _changed.get(key)
-    if entry is not None and entry[1]() is array:  # changed before (each optimizer step): reuse its reference
-        reference = entry[1]
-    else:
-        reference = weakref.ref(array, functools.partial(_forget, key))
-    _changed[key] = (sequence, reference, version)
-    if previous is not None:
-        _rebound.setdefault(tensor_key, []).append((sequence,) + tuple(previous))
-
-
-def _values_used(cls: Any) -> tuple:
-    """(uses ``out``, uses each input or None for all) of a built-in rule, read from its code; cached."""
-    found = _values_used_by.get(cls)
-    if found is None:
-        code = cls.vjp.__code__
-        loaded: set = set()
-        for instruction in dis.get_instructions(code):
-            if instruction.opname.startswith(("LOAD_FAST", "LOAD_DEREF", "LOAD_CLOSURE")):
-                value = instruction.argval
-                loaded.update(value if isinstance(value, tuple) else (value,))
-        names = code.co_varnames[:code.co_argcount]
-        varargs = code.co_varnames[code.co_argcount] if code.co_flags & inspect.CO_VARARGS else None
-        found = _values_used_by[cls] = (len(names) > 3 and names[3] in loaded,
-                                        tuple(name in loaded for name in names[4:]),
-                                        varargs is not None and varargs in loaded)
-    return found
-
-
-def _changed_since(array: Any, sequence: int) -> Optional[int]:
-    """The tensor version after the latest change of ``array`` made after ``sequence``, or None."""
-    if type(array) is not _ndarray:
-        return None
-    owner = _owner(array)
-    entry = _changed.get(id(owner))
-    if entry is None or entry[0] < sequence or entry[1]() is not owner:
-        return None
-    return entry[2]
-
-
-def _modified_error(node: Function, what: str, array: np.ndarray, version: int) -> RuntimeError:
-    return RuntimeError(
-        f"one of the variables needed for gradient computation has been modified by an inplace operation: "
-        f"{what} of '{node.op_name}' (a {array.dtype} tensor of shape {array.shape}) was changed in place after "
-        f"'{node.op_name}' saved it (that tensor is now at version {version}). Hint: make the change after "
-        "backward, or on a copy (`x = x + 1` instead of `x += 1`); an optimizer step counts as one."
-    )
-
-
-def _inputs_as_recorded(node: Function) -> tuple:
-    """For a node made before some in-place change: raise if its rule needs a changed value; its inputs as it saw them."""
-    sequence = node.sequence
-    if type(node).vjp is Function.vjp:  # a custom op: what it saved
-        saved = node.saved if type(node.saved) is tuple else ()
-        for index, value in enumerate(saved):
-            version = _changed_since(value, sequence)
-            if version is not None:
-                raise _modified_error(node, f"saved tensor {index}", value, version)
-    else:
-        uses_output, uses_inputs, uses_rest = _values_used(type(node))
-        version = _changed_since(node.output_data, sequence) if uses_output else None
-        if version is not None:
-            raise _modified_error(node, "output 0", node.output_data, version)
-        for index, data in enumerate(node.input_data):
-            if uses_inputs[index] if index < len(uses_inputs) else uses_rest:
-                version = _changed_since(data, sequence)
-                if version is not None:
-                    raise _modified_error(node, f"input {index}", data, version)
-    inputs = node.inputs
-    if _rebound:
-        recorded = list(inputs)
-        for index, tensor in enumerate(inputs):
-            for changed_at, ctx, data in _rebound.get(id(tensor), ()):
-                if changed_at > sequence:  # the first rebinding after the node: what the node was made from
-                    recorded[index] = tensor._make(data, ctx, ctx is not None)
-                    break
-        inputs = tuple(recorded)
-    return inputs
 
 
 # ---------------------------------------------------------------- the backward walk
@@ -770,7 +135,7 @@ def run_backward(
     for root, root_grad in zip(roots, root_grads):
         _add_pending(pending, heap, root, root_grad if create_graph else root_grad.data)
     results: list = [None] * len(inputs or ())
-    last_change = _last_change
+    last_change = in_place._last_change
     floor = _pruning_floor(wanted)
     with _walk_modes(create_graph) as check_anomaly:
         while heap:
@@ -870,9 +235,7 @@ def _walk_modes(create_graph: bool) -> Iterator[bool]:
     frees everything), so the cyclic collector's scans of a large graph would be
     pure overhead.  A 0 * inf in a rule is a convention here, not a warning.
     """
-    global _anomaly_enabled
-    previous_mode, check_anomaly = _state.grad_enabled, _anomaly_enabled
-    _anomaly_enabled = False
+    previous_mode, check_anomaly = _state.grad_enabled, _set_anomaly_mode(False)
     _set_grad_mode(bool(create_graph))
     collector_was_enabled = gc.isenabled()
     gc.disable()
@@ -880,7 +243,7 @@ def _walk_modes(create_graph: bool) -> Iterator[bool]:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             yield check_anomaly
     finally:
-        _anomaly_enabled = check_anomaly
+        _set_anomaly_mode(check_anomaly)
         _set_grad_mode(previous_mode)
         if collector_was_enabled:
             gc.enable()

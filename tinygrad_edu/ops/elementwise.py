@@ -9,16 +9,35 @@ input's dtype.
 """
 from __future__ import annotations
 
-import math
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 import numpy as np
-from numpy.polynomial import chebyshev, polynomial
 
 from ..autograd import Function
+from .transcendental import (
+    Acos,
+    Acosh,
+    Asin,
+    Asinh,
+    Atan,
+    Atanh,
+    Cos,
+    Cosh,
+    Erf,
+    Expm1,
+    Log1p,
+    Sin,
+    Sinh,
+    Tan,
+    _erf_array,  # noqa: F401 (nn.functional reads the erf kernel from here)
+)
 
-__all__ = ["Abs", "Add", "Cast", "Clip", "Div", "Exp", "Log", "Maximum", "Minimum", "Mul", "Neg", "Pow", "Relu",
-           "Sigmoid", "Softplus", "Sqrt", "Sub", "Tanh", "Where"]
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+__all__ = ["Abs", "Add", "Cast", "Clip", "Div", "ElementwiseMethods", "Exp", "Log", "Maximum", "Minimum", "Mul", "Neg", "Pow",
+           "Relu", "Sigmoid", "Softplus", "Sqrt", "Sub", "Tanh", "Where"]
+# The transcendental primitives (and erf) moved to their own family file; importable from here as before.
 __all__ += ["Acos", "Acosh", "Asin", "Asinh", "Atan", "Atanh", "Ceil", "Cos", "Cosh", "Erf", "Expm1", "Floor",
             "Log1p", "Round", "Sign", "Sin", "Sinh", "Tan"]
 
@@ -263,221 +282,6 @@ class Cast(Function):
         return g
 
 
-# ----- erf, for the exact GELU ------------------------------------------------------
-# NumPy has no erf and `math.erf` one element at a time costs ~0.25 us per element
-# (15 ms for a GPT's 65k activations). So erf is evaluated as polynomials fitted, once at
-# import, by interpolating `math.erf`/`math.erfc` at Chebyshev points (well conditioned),
-# then rewritten in powers of the local variable so that each term costs one in-place
-# multiply and one add (Horner):
-#   |x| < 1:       erf(x)  = x * P(x^2)                 (P smooth on [0, 1])
-#   1 <= |x| < 6:  erfc(x) = exp(-x^2) * Q_k(x - m_k)   (Q_k = erfc(x) e^(x^2) around the piece's middle m_k)
-#   |x| >= 6:      erf(x)  = sign(x)                    (erfc(6) < 2.2e-17, below half an ulp of 1)
-# Worst error against math.erf over [-7, 7]: about 2e-15 (tests/test_functional_lm.py checks it).
-_ERF_SMALL_DEGREE, _ERF_TAIL_DEGREE = 12, 16
-_ERF_TAIL_PIECES = ((1.0, 2.0), (2.0, 3.0), (3.0, 4.0), (4.0, 6.0))
-
-
-def _erf_over_x(t: np.ndarray) -> np.ndarray:
-    """erf(sqrt(t)) / sqrt(t) for t in [0, 1] (2/sqrt(pi) at t = 0)."""
-    root = np.sqrt(t)
-    values = [math.erf(r) / r if r > 0 else 2.0 / math.sqrt(math.pi) for r in root.tolist()]
-    return np.array(values)
-
-
-def _scaled_erfc(x: np.ndarray) -> np.ndarray:
-    """erfc(x) * exp(x^2)."""
-    return np.array([math.erfc(v) * math.exp(v * v) for v in x.tolist()])
-
-
-def _fit(function: Callable[[np.ndarray], np.ndarray], low: float, high: float, degree: int,
-         origin: float) -> np.ndarray:
-    """Power-series coefficients (in x - origin) of the Chebyshev interpolant of `function` on [low, high]."""
-    def on_unit_interval(u: np.ndarray) -> np.ndarray:
-        return function(low + (u + 1.0) * (high - low) / 2.0)
-    coefficients = np.asarray(chebyshev.chebinterpolate(on_unit_interval, degree), dtype=np.float64)  # type: ignore[type-var]
-    series = chebyshev.Chebyshev(coefficients, domain=[low, high])
-    # domain -> window is the map x -> x - origin, so the coefficients are those of powers of (x - origin).
-    local = series.convert(kind=polynomial.Polynomial, domain=[low, high], window=[low - origin, high - origin])
-    return np.asarray(local.coef)
-
-
-_ERF_SMALL = _fit(_erf_over_x, 0.0, 1.0, _ERF_SMALL_DEGREE, origin=0.0)
-_ERF_TAIL = tuple((low, high, (low + high) / 2, _fit(_scaled_erfc, low, high, _ERF_TAIL_DEGREE, (low + high) / 2))
-                  for low, high in _ERF_TAIL_PIECES)
-
-
-def _horner(t: np.ndarray, coefficients: np.ndarray) -> np.ndarray:
-    """sum_k c_k t^k, in place (two array operations per term)."""
-    total = np.full_like(t, coefficients[-1])
-    for coefficient in coefficients[-2::-1]:
-        total *= t
-        total += coefficient
-    return total
-
-
-def _erf_array(x: np.ndarray) -> np.ndarray:
-    """The error function 2/sqrt(pi) * integral_0^x exp(-t^2) dt of an array (float64 inside, ~2e-15 accurate)."""
-    shape = np.shape(x)
-    values = np.asarray(x, dtype=np.float64).reshape(-1)  # 1-D, so masked assignment works for 0-d input too
-    magnitude = np.abs(values)
-    result = np.sign(values)  # |x| >= 6 (and NaN stays NaN)
-    small = magnitude < 1.0
-    if small.any():
-        inside = values[small]
-        result[small] = inside * _horner(inside * inside, _ERF_SMALL)
-    for low, high, middle, coefficients in _ERF_TAIL:
-        piece = (magnitude >= low) & (magnitude < high)
-        if piece.any():
-            inside = magnitude[piece]
-            erfc = np.exp(-inside * inside) * _horner(inside - middle, coefficients)
-            result[piece] = np.copysign(1.0 - erfc, values[piece])
-    return result.reshape(shape)
-
-
-class Erf(Function):
-    """d erf(a)/da = 2/sqrt(pi) * exp(-a^2).  Forward: the polynomial kernel above (~2e-15 accurate)."""
-
-    def forward(ctx, a):
-        return _erf_array(a).astype(a.dtype, copy=False)
-
-    def vjp(ctx, xp, g, out, a):
-        return g * xp.exp(-(a * a)) * (2.0 / math.sqrt(math.pi))
-
-
-# ---------------------------------------------------------------- trigonometric and hyperbolic functions
-# Rules that need another function of the input call its primitive through ``xp.apply`` (NumPy on
-# arrays, a recorded op under create_graph), so each stays differentiable again.
-
-class Sin(Function):
-    """d sin(a)/da = cos(a)."""
-
-    def forward(ctx, a):
-        return np.sin(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g * xp.apply(Cos, a)
-
-
-class Cos(Function):
-    """d cos(a)/da = -sin(a)."""
-
-    def forward(ctx, a):
-        return np.cos(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return -(g * xp.apply(Sin, a))
-
-
-class Tan(Function):
-    """d tan(a)/da = 1 + tan(a)^2."""
-
-    def forward(ctx, a):
-        return np.tan(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g * (out * out + 1)
-
-
-class Sinh(Function):
-    """d sinh(a)/da = cosh(a)."""
-
-    def forward(ctx, a):
-        return np.sinh(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g * xp.apply(Cosh, a)
-
-
-class Cosh(Function):
-    """d cosh(a)/da = sinh(a)."""
-
-    def forward(ctx, a):
-        return np.cosh(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g * xp.apply(Sinh, a)
-
-
-class Asin(Function):
-    """d asin(a)/da = 1 / sqrt(1 - a^2) (inf at |a| = 1, NaN outside [-1, 1])."""
-
-    def forward(ctx, a):
-        return np.arcsin(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g * (1 - a * a) ** -0.5
-
-
-class Acos(Function):
-    """d acos(a)/da = -1 / sqrt(1 - a^2)."""
-
-    def forward(ctx, a):
-        return np.arccos(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return -(g * (1 - a * a) ** -0.5)
-
-
-class Atan(Function):
-    """d atan(a)/da = 1 / (1 + a^2)."""
-
-    def forward(ctx, a):
-        return np.arctan(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g / (a * a + 1)
-
-
-class Asinh(Function):
-    """d asinh(a)/da = 1 / sqrt(a^2 + 1)."""
-
-    def forward(ctx, a):
-        return np.arcsinh(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g * (a * a + 1) ** -0.5
-
-
-class Acosh(Function):
-    """d acosh(a)/da = 1 / sqrt(a^2 - 1) (defined for a >= 1)."""
-
-    def forward(ctx, a):
-        return np.arccosh(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g * (a * a - 1) ** -0.5
-
-
-class Atanh(Function):
-    """d atanh(a)/da = 1 / (1 - a^2) (defined for |a| < 1)."""
-
-    def forward(ctx, a):
-        return np.arctanh(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g / (1 - a * a)
-
-
-class Log1p(Function):
-    """d log(1 + a)/da = 1 / (1 + a); accurate for tiny a (NumPy's log1p)."""
-
-    def forward(ctx, a):
-        return np.log1p(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g / (a + 1)
-
-
-class Expm1(Function):
-    """d (exp(a) - 1)/da = exp(a) = expm1(a) + 1; accurate for tiny a (NumPy's expm1)."""
-
-    def forward(ctx, a):
-        return np.expm1(a)
-
-    def vjp(ctx, xp, g, out, a):
-        return g * (out + 1)
-
-
 # ---------------------------------------------------------------- piecewise-constant functions
 
 class _Steps(Function):
@@ -518,3 +322,109 @@ class Round(_Steps):
     """d round(a)/da = 0; halves round to the even neighbour, as in PyTorch and NumPy."""
 
     ufunc = staticmethod(np.round)
+
+# ---------------------------------------------------------------- the Tensor methods of this family
+
+class ElementwiseMethods:
+    """``t.exp()``, ``t.relu()``, ``t.maximum(u)``, ``Tensor.where()``...: Tensor inherits them."""
+
+    __slots__ = ()  # Tensor keeps its fixed slots: no base may add a __dict__
+
+    def exp(self: Tensor) -> Tensor:
+        """e^x.  d/dx = e^x."""
+        return Exp.apply(self)
+
+    def log(self: Tensor) -> Tensor:
+        """Natural logarithm.  d/dx = 1/x."""
+        return Log.apply(self)
+
+    def sqrt(self: Tensor) -> Tensor:
+        """Square root.  d/dx = 1/(2 sqrt(x)), +inf at 0."""
+        return Sqrt.apply(self)
+
+    def abs(self: Tensor) -> Tensor:
+        """|x|.  d/dx = sign(x), 0 at 0."""
+        return Abs.apply(self)
+
+    def relu(self: Tensor) -> Tensor:
+        """max(x, 0).  d/dx = 1 for x > 0, else 0 (0 at 0)."""
+        return Relu.apply(self)
+
+    def sigmoid(self: Tensor) -> Tensor:
+        """1 / (1 + e^-x), finite for any input.  d/dx = s(1 - s)."""
+        return Sigmoid.apply(self)
+
+    def tanh(self: Tensor) -> Tensor:
+        """Hyperbolic tangent.  d/dx = 1 - tanh(x)^2."""
+        return Tanh.apply(self)
+
+    def softplus(self: Tensor) -> Tensor:
+        """log(1 + e^x), finite for any input.  d/dx = sigmoid(x)."""
+        return Softplus.apply(self)
+
+    def clip(self: Tensor, min: Optional[float] = None, max: Optional[float] = None) -> Tensor:  # noqa: A002
+        """Values limited to [min, max] (either may be None).  d/dx = 1 inside [min, max], else 0."""
+        if min is None and max is None:
+            raise ValueError("clip: give at least one of min and max")
+        if min is not None and max is not None and min > max:
+            raise ValueError(f"clip: min ({min}) is greater than max ({max})")
+        return Clip.apply(self, low=min, high=max)
+
+    clamp = clip
+
+    def maximum(self: Tensor, other: Any) -> Tensor:
+        """Elementwise max(self, other); ties split the gradient equally."""
+        return Maximum.apply(self, other if type(other) is type(self) else self._as_operand(other))
+
+    def minimum(self: Tensor, other: Any) -> Tensor:
+        """Elementwise min(self, other); ties split the gradient equally."""
+        return Minimum.apply(self, other if type(other) is type(self) else self._as_operand(other))
+
+    @classmethod
+    def where(cls: type[Tensor], condition: Any, a: Any, b: Any) -> Tensor:
+        """``a`` where ``condition`` holds, else ``b`` (broadcast together).
+
+        The branch not selected gets exactly zero gradient.  If a branch's own
+        derivative is NaN where it is not selected (``where(x > 0, x.sqrt(), 0)``
+        at x = 0 under second derivatives, or ``where(x > 0, x.log(), 0)``), feed it
+        a safe value there: ``safe = where(x > 0, x, 1); where(x > 0, safe.log(), 0)``
+        (the "double where" trick).
+        """
+        condition = np.asarray(condition.data if isinstance(condition, cls) else condition).astype(bool)
+        like = a if isinstance(a, cls) else b if isinstance(b, cls) else None
+        if like is None:
+            like = cls(a)
+        a_tensor = a if isinstance(a, cls) else like._as_operand(a)
+        b_tensor = b if isinstance(b, cls) else like._as_operand(b)
+        try:
+            np.broadcast_shapes(condition.shape, a_tensor.shape, b_tensor.shape)
+        except ValueError:
+            raise ValueError(
+                f"where: condition shape {condition.shape}, a shape {a_tensor.shape} and b shape "
+                f"{b_tensor.shape} do not broadcast together"
+            ) from None
+        return Where.apply(a_tensor, b_tensor, condition=condition)
+
+    def cast(self: Tensor, dtype: Any) -> Tensor:
+        """The values in another dtype; the gradient is cast back."""
+        dtype = np.dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        return Cast.apply(self, dtype=dtype)
+
+
+    def sign(self: Tensor) -> Tensor:
+        """-1, 0 or 1.  d/dx = 0 (a zero gradient, as PyTorch)."""
+        return Sign.apply(self)
+
+    def floor(self: Tensor) -> Tensor:
+        """Round down.  d/dx = 0."""
+        return Floor.apply(self)
+
+    def ceil(self: Tensor) -> Tensor:
+        """Round up.  d/dx = 0."""
+        return Ceil.apply(self)
+
+    def round(self: Tensor) -> Tensor:
+        """Round to the nearest integer, halves to even.  d/dx = 0."""
+        return Round.apply(self)

@@ -1,11 +1,16 @@
 """Matrix multiplication with NumPy ``matmul`` semantics (1-D, 2-D and batched with broadcasting)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ..autograd import Function
 
-__all__ = ["Einsum", "Linear", "MatMul", "einsum_subscripts"]
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+__all__ = ["Einsum", "Linear", "MatMul", "MatMulMethods", "einsum_subscripts"]
 
 
 class MatMul(Function):
@@ -174,3 +179,16 @@ def einsum_subscripts(subscripts: str, shapes: list) -> str:
         if letter not in sizes or output.count(letter) > 1:
             raise ValueError(f"einsum: output index {letter!r} of {subscripts!r} must appear once, and in an input")
     return ",".join(explicit) + "->" + output
+
+# ---------------------------------------------------------------- the Tensor methods of this family
+
+class MatMulMethods:
+    """``t.matmul(u)`` (also ``t.dot(u)``): Tensor inherits it."""
+
+    __slots__ = ()  # Tensor keeps its fixed slots: no base may add a __dict__
+
+    def matmul(self: Tensor, other: Any) -> Tensor:
+        """Matrix product with NumPy ``matmul`` semantics.  d/dA = G B^T, d/dB = A^T G."""
+        return MatMul.apply(self, other if type(other) is type(self) else self._as_operand(other))
+
+    dot = matmul

@@ -1,11 +1,18 @@
 """Movement primitives: they rearrange, copy or select elements and never change a value."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Sequence
+
 import numpy as np
 
 from ..autograd import Function
+from ..checks import normalize_axes, reshape_target, torch_names
 
-__all__ = ["Cat", "Expand", "GetItem", "Pad", "Permute", "Reshape", "ScatterAdd", "broadcast_view", "is_basic_index"]
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+__all__ = ["Cat", "Expand", "GetItem", "MovementMethods", "Pad", "Permute", "Reshape", "ScatterAdd", "broadcast_view",
+           "is_basic_index"]
 
 
 class Reshape(Function):
@@ -142,3 +149,90 @@ class Cat(Function):
             grads.append(g[lead + (slice(start, stop),)] if needed else None)
             start = stop
         return tuple(grads)
+
+# ---------------------------------------------------------------- the Tensor methods of this family
+
+class MovementMethods:
+    """``t.reshape()``, ``t.permute()``, ``t.expand()``, ``t.pad()``, ``Tensor.cat()``: Tensor inherits them."""
+
+    __slots__ = ()  # Tensor keeps its fixed slots: no base may add a __dict__
+
+    def reshape(self: Tensor, *shape: Any) -> Tensor:
+        """The same values in a new shape: ints or one tuple, one -1 allowed."""
+        new_shape = reshape_target(shape, self.shape)
+        if new_shape == self.shape:
+            return self
+        return Reshape.apply(self, shape=new_shape)
+
+    view = reshape
+
+    def permute(self: Tensor, *order: Any) -> Tensor:
+        """Reorder the axes: ``permute(2, 0, 1)`` or ``permute((2, 0, 1))``."""
+        if len(order) == 1 and isinstance(order[0], (tuple, list)):
+            order = tuple(order[0])
+        if len(order) != self.ndim:
+            raise ValueError(f"permute: got {len(order)} axes {order} for a tensor with {self.ndim} dimensions")
+        axes = tuple(normalize_axes(axis, self.ndim, "permute")[0] for axis in order)
+        if sorted(axes) != list(range(self.ndim)):
+            raise ValueError(f"permute: {order} is not a permutation of the axes 0..{self.ndim - 1}")
+        if axes == tuple(range(self.ndim)):
+            return self
+        return Permute.apply(self, order=axes)
+
+    def expand(self: Tensor, *shape: Any) -> Tensor:
+        """Broadcast to ``shape`` without copying (-1 keeps a size).  d/dx sums over the broadcast axes."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        if len(shape) < self.ndim:
+            raise ValueError(f"expand: cannot expand shape {self.shape} to the shorter shape {shape}")
+        lead = len(shape) - self.ndim
+        target = tuple(
+            self.shape[i - lead] if size == -1 and i >= lead else size for i, size in enumerate(shape)
+        )
+        for i, size in enumerate(self.shape):
+            if size != 1 and size != target[i + lead]:
+                raise ValueError(f"expand: cannot expand shape {self.shape} to {tuple(shape)}: axis {i} has size {size}")
+        if target == self.shape:
+            return self
+        return Expand.apply(self, shape=target)
+
+    def pad(self: Tensor, pad_width: Any, value: float = 0.0) -> Tensor:
+        """Pad with a constant, ``np.pad``'s form: one (before, after) pair per axis.  d/dx = the gradient with the border cut off."""
+        try:
+            widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (self.ndim, 2))
+        except ValueError:
+            raise ValueError(
+                f"pad: pad_width {pad_width!r} is not one (before, after) pair per axis of shape {self.shape}"
+            ) from None
+        if (widths < 0).any():
+            raise ValueError(f"pad: pad_width must not be negative, got {pad_width!r}")
+        return Pad.apply(self, pad_width=tuple(map(tuple, widths.tolist())), value=value)
+
+    @classmethod
+    @torch_names
+    def cat(cls: type[Tensor], tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+        """Join tensors along an existing axis."""
+        tensors = _tensor_list(cls, tensors, "cat")
+        for i, tensor in enumerate(tensors):
+            if tensor.ndim == 0:
+                raise ValueError(f"cat: zero-dimensional tensor (at position {i}) cannot be concatenated; "
+                                 "use Tensor.stack to join 0-d tensors")
+        (axis_index,) = normalize_axes(axis, tensors[0].ndim, "cat")
+        for i, tensor in enumerate(tensors):
+            if tensor.ndim != tensors[0].ndim or any(
+                a != b for d, (a, b) in enumerate(zip(tensor.shape, tensors[0].shape)) if d != axis_index
+            ):
+                raise ValueError(
+                    f"cat: tensor {i} has shape {tensor.shape}, which does not match shape {tensors[0].shape} "
+                    f"outside axis {axis}"
+                )
+        return Cat.apply(*tensors, axis=axis_index)
+
+
+def _tensor_list(tensor_type: type[Tensor], tensors: Any, op: str) -> list:
+    if isinstance(tensors, tensor_type):
+        raise TypeError(f"{op}: expects a list of tensors, got a single Tensor")
+    tensors = [tensor if isinstance(tensor, tensor_type) else tensor_type(tensor) for tensor in tensors]
+    if not tensors:
+        raise ValueError(f"{op}: expects a non-empty list of tensors")
+    return tensors

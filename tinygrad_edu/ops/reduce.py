@@ -1,14 +1,19 @@
 """Reduction primitives: sum and max/min over axes (mean, var, logsumexp, softmax are composed from them)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..autograd import Function
-from ..checks import AxisError, kept_shape, normalize_axes
+from ..checks import Axis, AxisError, kept_shape, normalize_axes, torch_names
 from .movement import Expand
 
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
 # AxisError, kept_shape and normalize_axes live in checks.py; importable from here as before.
-__all__ = ["AxisError", "Cumsum", "Max", "Min", "Sum", "kept_shape", "normalize_axes"]
+__all__ = ["AxisError", "Cumsum", "Max", "Min", "ReduceMethods", "Sum", "kept_shape", "normalize_axes"]
 
 
 class Sum(Function):
@@ -58,3 +63,25 @@ class Cumsum(Function):
     def vjp(ctx, xp, g, out, a):
         reverse = (slice(None),) * ctx.axis + (slice(None, None, -1),)
         return xp.apply(Cumsum, g[reverse], axis=ctx.axis)[reverse]
+
+# ---------------------------------------------------------------- the Tensor methods of this family
+
+class ReduceMethods:
+    """``t.sum()``, ``t.max()``, ``t.min()``: Tensor inherits them."""
+
+    __slots__ = ()  # Tensor keeps its fixed slots: no base may add a __dict__
+
+    @torch_names
+    def sum(self: Tensor, axis: Axis = None, keepdim: bool = False) -> Tensor:
+        """Sum over ``axis`` (None: all).  d/dx = 1 for each element."""
+        return Sum.apply(self, axes=normalize_axes(axis, self.ndim, "sum"), keepdim=keepdim)
+
+    @torch_names
+    def max(self: Tensor, axis: Axis = None, keepdim: bool = False) -> Tensor:
+        """Largest value over ``axis``; ties split the gradient equally."""
+        return Max.apply(self, axes=normalize_axes(axis, self.ndim, "max"), keepdim=keepdim)
+
+    @torch_names
+    def min(self: Tensor, axis: Axis = None, keepdim: bool = False) -> Tensor:
+        """Smallest value over ``axis``; ties split the gradient equally."""
+        return Min.apply(self, axes=normalize_axes(axis, self.ndim, "min"), keepdim=keepdim)
