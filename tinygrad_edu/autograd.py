@@ -790,7 +790,11 @@ def run_backward(
     until the walk reaches their node; nodes are visited newest first from a
     heap, so every consumer of a node has run before it.  Under
     ``create_graph`` gradients are Tensors and ``xp`` records; otherwise both
-    are bare NumPy.
+    are bare NumPy.  The core (pop, run the rule, free, send each input its
+    gradient) is this loop; around it: `_WalkModes` (grad mode, gc pause,
+    anomaly mode), `_visit_tensor` (hooks, ``retain_grad``, what ``grad()``
+    asked for), `_call_rule` (with the anomaly check), the records drawings
+    read, and `_deliver_to_leaf` (``.grad``).
     """
     xp = roots[0]._graph_ops if create_graph else ArrayOps
     grad_type = type(roots[0]) if create_graph else _ndarray
@@ -807,16 +811,9 @@ def run_backward(
             if node.hooks is not None or node.retained is not None or node in wanted:
                 g = _visit_tensor(node, g, wanted, results, create_graph, handed_out)
             if -sequence <= floor:
-                continue  # grad(): nothing it was asked for lies behind this node, so it is neither run nor freed
+                continue  # grad(): nothing it was asked for lies behind this node: it is neither run nor freed
             node_inputs = node.inputs if -sequence > last_change else _inputs_as_recorded(node)
-            if create_graph:
-                grads = node.vjp(xp, g, node.output, *node.inputs)
-            else:
-                grads = node.vjp(xp, g, node.output_data, *node.input_data)
-            if type(grads) is not tuple or len(grads) != len(node_inputs):
-                grads = _as_tuple(node, grads)
-            if check_anomaly:
-                _check_gradients(node, grads)
+            grads = _call_rule(node, xp, g, create_graph, check_anomaly)
             if not retain_graph:
                 node.saved = FREED
             sent = None  # the gradients as sent, once one differs from what the rule returned
@@ -825,7 +822,7 @@ def run_backward(
                     continue
                 data = tensor._data
                 if type(grad) is not grad_type or grad.shape != data.shape or grad.dtype is not data.dtype \
-                        or data.size > limit:
+                        or data.size > limit:  # to reshape or cast, or too large to record as it is
                     grad = _to_input_gradient(grad, tensor, node, xp)
                     sent = sent or list(grads)
                     sent[index] = grad
@@ -838,12 +835,11 @@ def run_backward(
                 else:  # never in place: either may also be a record or another edge's gradient
                     total = previous + grad
                     pending[key] = total if type(total) is grad_type else np.asarray(total)  # 0-d sums give scalars
-            if sent is None and node.output_data.size <= limit:  # drawings' records: the rule's own values
+            if sent is None and node.output_data.size <= limit:  # what drawings read: the rule's own values
                 node._grad_output, node._grads_to_inputs = g, grads
             else:
-                _record(node, g, sent or grads, node_inputs, limit)
-        # What is left in ``pending`` are the leaves (and roots that are leaves).
-        for tensor, grad in pending.items():
+                _record_as_sent(node, g, sent or grads, node_inputs, limit)
+        for tensor, grad in pending.items():  # what is left are the leaves (and roots that are leaves)
             _deliver_to_leaf(tensor, grad, wanted, results, inputs is None, create_graph, handed_out)
     return results if inputs is not None else None
 
@@ -857,7 +853,20 @@ def _start(roots: Sequence["Tensor"], root_grads: Sequence["Tensor"], create_gra
     return pending, heap
 
 
-def _record(node: Function, g: Any, sent: Sequence[Any], node_inputs: tuple, limit: int) -> None:
+def _call_rule(node: Function, xp: Any, g: Any, create_graph: bool, check_anomaly: bool) -> tuple:
+    """The node's rule on its output gradient: one gradient per input (None for none)."""
+    if create_graph:
+        grads = node.vjp(xp, g, node.output, *node.inputs)
+    else:
+        grads = node.vjp(xp, g, node.output_data, *node.input_data)
+    if type(grads) is not tuple or len(grads) != len(node.inputs):
+        grads = _as_tuple(node, grads)
+    if check_anomaly:
+        _check_gradients(node, grads)
+    return grads
+
+
+def _record_as_sent(node: Function, g: Any, sent: Sequence[Any], node_inputs: tuple, limit: int) -> None:
     """Keep what a node received and sent for drawings (`Function.grad_output`, `Function.grads_to_inputs`),
     a large gradient into an intermediate as its `GradientSummary`, so the graph holds no large gradients."""
     records: list = []
