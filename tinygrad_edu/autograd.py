@@ -815,7 +815,7 @@ def run_backward(
             node_inputs = node.inputs if -sequence > last_change else _inputs_as_recorded(node)
             grads = _call_rule(node, xp, g, create_graph, check_anomaly)
             if not retain_graph:
-                node.saved = FREED
+                node.saved, node.input_data = FREED, ()  # free what the rule used
             sent = None  # the gradients as sent, once one differs from what the rule returned
             for tensor, grad, index in zip(node_inputs, grads, _POSITIONS):
                 if grad is None or not tensor.requires_grad:
