@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FREED", "RECORD_LIMIT", "ArrayOps", "Function", "GradientSummary", "backward", "detect_anomaly",
-    "enable_grad", "grad", "hook_on", "is_grad_enabled", "mark_changed_in_place", "mark_changed_in_place_all", "no_grad", "run_backward",
-    "set_grad_enabled", "topological_order", "unbroadcast",
+    "enable_grad", "grad", "hook_on", "is_grad_enabled", "mark_changed_in_place", "mark_changed_in_place_all",
+    "no_grad", "run_backward", "set_grad_enabled", "topological_order", "unbroadcast",
 ]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -821,6 +821,7 @@ def run_backward(
                 if grad is None or not tensor.requires_grad:
                     continue
                 data = tensor._data
+                # dtypes by identity: NumPy's built-in dtypes are singletons, anything else takes the slow path
                 if type(grad) is not grad_type or grad.shape != data.shape or grad.dtype is not data.dtype \
                         or data.size > limit:  # to reshape or cast, or too large to record as it is
                     grad = _to_input_gradient(grad, tensor, node, xp)
