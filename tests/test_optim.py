@@ -346,3 +346,22 @@ def test_optimizer_load_state_dict_rejects_bad_entries_and_changes_nothing():
         assert expected in message
     after = optimizer.state_dict()
     assert sorted(after) == sorted(before) and all(np.array_equal(after[k], before[k]) for k in before)
+
+
+def test_a_step_bumps_the_version_of_each_parameter_it_changed_once():
+    stepped = Tensor([1.0, 2.0], requires_grad=True)
+    untouched = Tensor([3.0], requires_grad=True)  # no gradient: skipped by the step
+    optimizer = optim.SGD([stepped, untouched], lr=0.1)
+    (stepped * stepped).sum().backward()
+    optimizer.step()
+    assert stepped._version == 1 and untouched._version == 0
+
+
+def test_a_graph_made_before_a_step_refuses_to_backward_through_the_changed_parameter():
+    weight = Tensor([1.0, 2.0], requires_grad=True)
+    optimizer = optim.SGD([weight], lr=0.1)
+    (weight * weight).sum().backward()
+    later = (weight * weight).sum()  # saves weight's values
+    optimizer.step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        later.backward()
