@@ -272,6 +272,12 @@ def test_giving_both_names_of_one_argument_raises_type_error(call):
         call(Tensor([[1.0, 2.0]]))
 
 
+@pytest.mark.parametrize("call", [lambda x: x.unsqueeze(), lambda x: x.sum(foo=0), lambda x: x.cumsum()])
+def test_a_missing_or_unknown_argument_of_an_aliased_method_raises_type_error(call):
+    with pytest.raises(TypeError):
+        call(Tensor([[1.0, 2.0]]))
+
+
 # ----- NumPy ufuncs ------------------------------------------------------------------------------------
 
 def test_numpy_ufuncs_run_the_tensor_op_with_its_gradient():

@@ -400,3 +400,20 @@ def test_adam_state_loaded_from_a_state_dict_is_the_one_the_next_step_uses():
     for param, value in zip(params, after):
         np.testing.assert_array_equal(param.data, value)
     assert twin.state[params[0]]["step"] == 4
+def test_a_step_bumps_the_version_of_each_parameter_it_changed_once():
+    stepped = Tensor([1.0, 2.0], requires_grad=True)
+    untouched = Tensor([3.0], requires_grad=True)  # no gradient: skipped by the step
+    optimizer = optim.SGD([stepped, untouched], lr=0.1)
+    (stepped * stepped).sum().backward()
+    optimizer.step()
+    assert stepped._version == 1 and untouched._version == 0
+
+
+def test_a_graph_made_before_a_step_refuses_to_backward_through_the_changed_parameter():
+    weight = Tensor([1.0, 2.0], requires_grad=True)
+    optimizer = optim.SGD([weight], lr=0.1)
+    (weight * weight).sum().backward()
+    later = (weight * weight).sum()  # saves weight's values
+    optimizer.step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        later.backward()

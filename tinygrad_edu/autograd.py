@@ -25,12 +25,12 @@ and gets the Tensor namespace from the tensors it is handed.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import gc
 import heapq
 import math
-from typing import TYPE_CHECKING, Any, Callable, Iterator, NamedTuple, Optional, Sequence, Union
+import sys
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 
@@ -38,7 +38,7 @@ from . import in_place
 from .anomaly import _check_gradients, _set_anomaly_mode, detect_anomaly
 from .function import _SECOND_BACKWARD_MESSAGE, FREED, ArrayOps, Function, _ndarray
 from .grad_mode import _set_grad_mode, _state, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .in_place import _inputs_as_recorded, mark_changed_in_place
+from .in_place import _inputs_as_recorded, mark_changed_in_place, mark_changed_in_place_all
 from .in_place import version_of as version_of  # re-exported: importable from here as before
 
 if TYPE_CHECKING:
@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FREED", "RECORD_LIMIT", "ArrayOps", "Function", "GradientSummary", "backward", "detect_anomaly",
-    "enable_grad", "grad", "hook_on", "is_grad_enabled", "mark_changed_in_place", "no_grad", "run_backward",
-    "set_grad_enabled", "topological_order", "unbroadcast",
+    "enable_grad", "grad", "hook_on", "is_grad_enabled", "mark_changed_in_place", "mark_changed_in_place_all",
+    "no_grad", "run_backward", "set_grad_enabled", "topological_order", "unbroadcast",
 ]
 
 # After backward each node remembers the gradients it received and sent (for drawings and
@@ -124,69 +124,97 @@ def run_backward(
     until the walk reaches their node; nodes are visited newest first from a
     heap, so every consumer of a node has run before it.  Under
     ``create_graph`` gradients are Tensors and ``xp`` records; otherwise both
-    are bare NumPy.
+    are bare NumPy.  The core (pop, run the rule, free, send each input its
+    gradient) is this loop; around it: `_WalkModes` (grad mode, gc pause,
+    anomaly mode), `_visit_tensor` (hooks, ``retain_grad``, what ``grad()``
+    asked for), `_call_rule` (with the anomaly check), the records drawings
+    read, and `_deliver_to_leaf` (``.grad``).
     """
     xp = roots[0]._graph_ops if create_graph else ArrayOps
     grad_type = type(roots[0]) if create_graph else _ndarray
-    wanted = _wanted_by_grad(inputs)
-    handed_out = {id(root_grad.data) for root_grad in root_grads}  # arrays the caller may still hold
-    pending: dict = {}
-    heap: list = []
-    for root, root_grad in zip(roots, root_grads):
-        _add_pending(pending, heap, root, root_grad if create_graph else root_grad.data)
-    results: list = [None] * len(inputs or ())
-    last_change = in_place._last_change
-    floor = _pruning_floor(wanted)
-    with _walk_modes(create_graph) as check_anomaly:
+    wanted, results = _wanted_by_grad(inputs), [None] * len(inputs or ())
+    handed_out = {id(root_grad._data) for root_grad in root_grads}  # arrays the caller may still hold
+    pending, heap = _start(roots, root_grads, create_graph)
+    floor, last_change, limit = _pruning_floor(wanted), in_place._last_change, RECORD_LIMIT
+    with _WalkModes(create_graph) as check_anomaly:
         while heap:
-            node = heappop(heap)[1]
+            sequence, node = heappop(heap)  # the newest node waiting: all its consumers have run
             g = pending.pop(node)
             if node.saved is FREED:
                 raise RuntimeError(_SECOND_BACKWARD_MESSAGE.format(op=node.op_name))
             if node.hooks is not None or node.retained is not None or node in wanted:
                 g = _visit_tensor(node, g, wanted, results, create_graph, handed_out)
-            if node.sequence <= floor:
-                continue  # grad(): nothing it was asked for lies behind this node, so it is neither run nor freed
-            node_inputs = node.inputs if node.sequence > last_change else _inputs_as_recorded(node)
-            if create_graph:
-                grads = node.vjp(xp, g, node.output, *node.inputs)
-            else:
-                grads = node.vjp(xp, g, node.output_data, *node.input_data)
-            if type(grads) is not tuple or len(grads) != len(node.inputs):
-                grads = _as_tuple(node, grads)
-            if check_anomaly:
-                _check_gradients(node, grads)
+            if -sequence <= floor:
+                continue  # grad(): nothing it was asked for lies behind this node: it is neither run nor freed
+            node_inputs = node.inputs if -sequence > last_change else _inputs_as_recorded(node)
+            grads = _call_rule(node, xp, g, create_graph, check_anomaly)
             if not retain_graph:
-                node.saved = FREED
-            sent: list = []  # what this node sent each input, for drawings
-            for tensor, grad in zip(node_inputs, grads):
+                node.saved, node.input_data = FREED, ()  # free what the rule used
+            sent = None  # the gradients as sent, once one differs from what the rule returned
+            for tensor, grad, index in zip(node_inputs, grads, _POSITIONS):
                 if grad is None or not tensor.requires_grad:
-                    sent.append(None)
                     continue
                 data = tensor._data
                 # dtypes by identity: NumPy's built-in dtypes are singletons, anything else takes the slow path
-                if type(grad) is not grad_type or grad.shape != data.shape or grad.dtype is not data.dtype:
+                if type(grad) is not grad_type or grad.shape != data.shape or grad.dtype is not data.dtype \
+                        or data.size > limit:  # to reshape or cast, or too large to record as it is
                     grad = _to_input_gradient(grad, tensor, node, xp)
+                    sent = sent or list(grads)
+                    sent[index] = grad
                 key = tensor._ctx or tensor
                 previous = pending.get(key)
                 if previous is None:
                     pending[key] = grad
                     if key is not tensor:
                         heappush(heap, (-key.sequence, key))
-                else:
-                    total = previous + grad  # never in place: either may also be a record or another edge's gradient
+                else:  # never in place: either may also be a record or another edge's gradient
+                    total = previous + grad
                     pending[key] = total if type(total) is grad_type else np.asarray(total)  # 0-d sums give scalars
-                # Drawings read these; a large gradient into an intermediate is kept as its summary.
-                sent.append(grad if key is tensor or (grad._data.size if create_graph else grad.size) <= RECORD_LIMIT
-                            else _summary(grad))
-            node._grad_output = g if (g._data.size if create_graph else g.size) <= RECORD_LIMIT else _summary(g)
-            node._grads_to_inputs = sent
-        # What is left in ``pending`` are the leaves (and roots that are leaves).
-        for tensor, grad in pending.items():
+            if sent is None and node.output_data.size <= limit:  # what drawings read: the rule's own values
+                node._grad_output, node._grads_to_inputs = g, grads
+            else:
+                _record_as_sent(node, g, sent or grads, node_inputs, limit)
+        for tensor, grad in pending.items():  # what is left are the leaves (and roots that are leaves)
             _deliver_to_leaf(tensor, grad, wanted, results, inputs is None, create_graph, handed_out)
     return results if inputs is not None else None
 
 
+def _start(roots: Sequence["Tensor"], root_grads: Sequence["Tensor"], create_graph: bool) -> tuple:
+    """The walk's ``pending`` gradients and its heap of nodes, holding the roots' gradients."""
+    pending: dict = {}
+    heap: list = []
+    for root, root_grad in zip(roots, root_grads):
+        _add_pending(pending, heap, root, root_grad if create_graph else root_grad.data)
+    return pending, heap
+
+
+def _call_rule(node: Function, xp: Any, g: Any, create_graph: bool, check_anomaly: bool) -> tuple:
+    """The node's rule on its output gradient: one gradient per input (None for none)."""
+    if create_graph:
+        grads = node.vjp(xp, g, node.output, *node.inputs)
+    else:
+        grads = node.vjp(xp, g, node.output_data, *node.input_data)
+    if type(grads) is not tuple or len(grads) != len(node.inputs):
+        grads = _as_tuple(node, grads)
+    if check_anomaly:
+        _check_gradients(node, grads)
+    return grads
+
+
+def _record_as_sent(node: Function, g: Any, sent: Sequence[Any], node_inputs: tuple, limit: int) -> None:
+    """Keep what a node received and sent for drawings (`Function.grad_output`, `Function.grads_to_inputs`),
+    a large gradient into an intermediate as its `GradientSummary`, so the graph holds no large gradients."""
+    records: list = []
+    for tensor, grad in zip(node_inputs, sent):
+        if grad is None or not tensor.requires_grad:
+            records.append(None)
+        else:
+            records.append(grad if tensor._ctx is None or tensor._data.size <= limit else _summary(grad))
+    node._grad_output = g if node.output_data.size <= limit else _summary(g)
+    node._grads_to_inputs = tuple(records)
+
+
+_POSITIONS = range(sys.maxsize)  # zipped with a node's inputs to number them at no cost
 heappop, heappush = heapq.heappop, heapq.heappush
 
 
@@ -225,9 +253,8 @@ def _as_tuple(node: Function, grads: Any) -> tuple:
     return grads
 
 
-@contextlib.contextmanager
-def _walk_modes(create_graph: bool) -> Iterator[bool]:
-    """The switches a backward pass runs under, restored afterwards; yields whether to check for anomalies.
+class _WalkModes:
+    """The switches a backward pass runs under, restored afterwards; entering gives whether to check for anomalies.
 
     Grad mode is ``create_graph``.  Under detect_anomaly a non-finite gradient is
     blamed on the node whose rule made it, so the helper ops inside the rule skip
@@ -235,17 +262,26 @@ def _walk_modes(create_graph: bool) -> Iterator[bool]:
     frees everything), so the cyclic collector's scans of a large graph would be
     pure overhead.  A 0 * inf in a rule is a convention here, not a warning.
     """
-    previous_mode, check_anomaly = _state.grad_enabled, _set_anomaly_mode(False)
-    _set_grad_mode(bool(create_graph))
-    collector_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            yield check_anomaly
-    finally:
-        _set_anomaly_mode(check_anomaly)
-        _set_grad_mode(previous_mode)
-        if collector_was_enabled:
+
+    __slots__ = ("create_graph", "previous_mode", "check_anomaly", "collector_was_enabled", "quiet")
+
+    def __init__(self, create_graph: bool) -> None:
+        self.create_graph = bool(create_graph)
+
+    def __enter__(self) -> bool:
+        self.previous_mode, self.check_anomaly = _state.grad_enabled, _set_anomaly_mode(False)
+        _set_grad_mode(self.create_graph)
+        self.collector_was_enabled = gc.isenabled()
+        gc.disable()
+        self.quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore")
+        self.quiet.__enter__()
+        return self.check_anomaly
+
+    def __exit__(self, *exc: Any) -> None:
+        self.quiet.__exit__(*exc)
+        _set_anomaly_mode(self.check_anomaly)
+        _set_grad_mode(self.previous_mode)
+        if self.collector_was_enabled:
             gc.enable()
 
 
@@ -377,7 +413,9 @@ def _root_gradient(output: "Tensor", given: Any, name: str) -> "Tensor":
             f"grad can be implicitly created only for scalar outputs, but the output has shape {output.shape}; "
             f"call .sum() or .mean() first, or pass {name}= of that shape"
         )
-    return output._make(np.ones(output.shape, dtype=output.dtype), None, False)
+    ones = np.empty(output.shape, dtype=output.dtype)
+    ones.fill(1)
+    return output._make(ones, None, False)
 
 
 def _is_tensor(value: Any) -> bool:

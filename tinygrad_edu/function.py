@@ -127,7 +127,7 @@ class Function:
     op_name = ""  # filled per subclass by __init_subclass__ (class name, lower case)
 
     inputs: tuple
-    input_data: tuple          # the inputs' arrays as the forward saw them
+    input_data: tuple          # the inputs' arrays as the forward saw them; () once a backward freed the node
     needs_input_grad: tuple
     output_data: np.ndarray
     saved: Any                 # () until save_for_backward; FREED after backward
@@ -213,10 +213,11 @@ class Function:
     def grads_to_inputs(self) -> Optional[tuple]:
         """The gradient sent to each input in the last backward (None for an input that got none)."""
         grads = self._grads_to_inputs
-        if type(grads) is list:
+        if type(grads) is tuple:  # as the walk kept it: arrays, and what went to inputs without grad
             make = self.inputs[0]._make
-            grads = self._grads_to_inputs = tuple(make(grad, None, False) if type(grad) is _ndarray else grad
-                                                  for grad in grads)
+            grads = self._grads_to_inputs = _Shown(
+                None if grad is None or not tensor.requires_grad else make(grad, None, False)
+                if type(grad) is _ndarray else grad for tensor, grad in zip(self.inputs, grads))
         return grads
 
     @grads_to_inputs.setter
@@ -272,6 +273,10 @@ class Function:
 
 _new_object = object.__new__
 _ndarray = np.ndarray
+
+
+class _Shown(tuple):
+    """``Function.grads_to_inputs`` once read: the gradients as Tensors (a tuple, told apart from the walk's)."""
 
 def _is_tensor_like(value: Any) -> bool:
     return hasattr(value, "_make") and hasattr(value, "requires_grad")

@@ -11,7 +11,7 @@ import dis
 import functools
 import inspect
 import weakref
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from .function import Function, _ndarray, _next_sequence
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["mark_changed_in_place", "version_of"]
+__all__ = ["mark_changed_in_place", "mark_changed_in_place_all", "version_of"]
 
 _last_change = -1     # sequence number of the latest in-place change
 _changed: dict = {}   # id of the array that owns the memory -> (sequence number, weak reference, tensor version)
@@ -76,6 +76,32 @@ def mark_changed_in_place(tensor: "Tensor", previous: Optional[tuple] = None) ->
     _changed[key] = (sequence, reference, version)
     if previous is not None:
         _rebound.setdefault(tensor_key, []).append((sequence,) + tuple(previous))
+
+
+def mark_changed_in_place_all(tensors: Sequence["Tensor"]) -> None:
+    """`mark_changed_in_place` for the tensors one optimizer step changed, all at one moment.
+
+    The same record at about a third of the cost per tensor: one sequence
+    number for the step, the version counter bumped directly.
+    """
+    global _last_change
+    sequence = _last_change = _next_sequence()
+    versions, changed = _versions, _changed
+    for tensor in tensors:
+        tensor_key = id(tensor)
+        version = versions.get(tensor_key)
+        if version is None:
+            weakref.finalize(tensor, _drop_tensor, tensor_key, None)
+            version = 0
+        version = versions[tensor_key] = version + 1
+        array = tensor._data
+        if array.base is not None:
+            array = _owner(array)
+        key = id(array)
+        entry = changed.get(key)
+        reference = entry[1] if entry is not None and entry[1]() is array else \
+            weakref.ref(array, functools.partial(_forget, key))
+        changed[key] = (sequence, reference, version)
 
 
 def _values_used(cls: Any) -> tuple:

@@ -100,9 +100,10 @@ class Pow(Function):
         grad_a = grad_b = None
         if needs_a:
             grad_a = g * (b * a ** (b - 1))
-            zero_zero = (base == 0) & (exponent == 0)  # 0 * 0^-1 would be NaN
-            if zero_zero.any():
-                grad_a = xp.where(zero_zero, 0.0, grad_a)
+            if (exponent == 0) if exponent.ndim == 0 else True:  # a constant exponent (x ** 2) is tested once
+                zero_zero = (base == 0) & (exponent == 0)  # 0 * 0^-1 would be NaN
+                if zero_zero.any():
+                    grad_a = xp.where(zero_zero, 0.0, grad_a)
         if needs_b:
             grad_b = g * out * xp.log(a)
             zero_base = (base == 0) & (exponent >= 0)

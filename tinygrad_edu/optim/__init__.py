@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.autograd import mark_changed_in_place
+from tinygrad_edu.autograd import mark_changed_in_place_all
 from tinygrad_edu.optim.state import flatten_state_dict, is_nested_state_dict, unflatten_state_dict
 from tinygrad_edu.tensor import Tensor
 
@@ -179,15 +179,19 @@ class Optimizer:
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return `closure()` if one is given."""
         loss = closure() if closure is not None else None
-        for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is not None:
-                    grad = param.grad.data if isinstance(param.grad, Tensor) else np.asarray(param.grad)
-                    state = self.state.get(param)
-                    if state is None:
-                        state = self.state[param] = {}
-                    self._update(param.data, grad, state, group)
-                    mark_changed_in_place(param)  # bumps param._version; a retained graph that saved it now raises
+        changed: list[Tensor] = []
+        try:
+            for group in self.param_groups:
+                for param in group["params"]:
+                    if param.grad is not None:
+                        grad = param.grad.data if isinstance(param.grad, Tensor) else np.asarray(param.grad)
+                        state = self.state.get(param)
+                        if state is None:
+                            state = self.state[param] = {}
+                        changed.append(param)
+                        self._update(param.data, grad, state, group)
+        finally:
+            mark_changed_in_place_all(changed)  # bumps each param._version; a retained graph that saved one now raises
         return loss
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
@@ -404,7 +408,7 @@ class Adam(Optimizer):
                 for param in params:
                     grad = param.grad.data if isinstance(param.grad, Tensor) else np.asarray(param.grad)
                     self._update(param.data, grad, self.state.setdefault(param, {}), group)
-                    mark_changed_in_place(param)
+                mark_changed_in_place_all(params)  # bumps each param._version; a retained graph that saved one now raises
                 continue
             exp_avg, exp_avg_sq, offsets = flat
             grads = [param.grad.data if isinstance(param.grad, Tensor) else np.asarray(param.grad) for param in params]
@@ -427,7 +431,7 @@ class Adam(Optimizer):
                 if weight_decay and self.decoupled_weight_decay:
                     data *= 1.0 - lr * weight_decay
                 data -= change[start:end].reshape(data.shape)
-                mark_changed_in_place(param)  # bumps param._version; a retained graph that saved it now raises
+            mark_changed_in_place_all(params)  # bumps each param._version; a retained graph that saved one now raises
         return loss
 
     def _flat_state(self, group: dict[str, Any], params: list) -> tuple | None:
