@@ -67,7 +67,6 @@ class GradientSummary(NamedTuple):
         return f"GradientSummary(norm={self.norm:.4g}, shape={self.shape}, dtype={self.dtype})"
 
 
-
 # ---------------------------------------------------------------- the backward walk
 
 def unbroadcast(grad: Any, shape: tuple, xp: Any = None) -> Any:
@@ -120,15 +119,13 @@ def run_backward(
 ) -> Optional[list]:
     """Backpropagate from ``roots``; accumulate into leaves' ``.grad`` or, given ``inputs``, return their gradients.
 
-    Gradients wait in ``pending`` (keyed by node, or by the Tensor for a leaf)
-    until the walk reaches their node; nodes are visited newest first from a
-    heap, so every consumer of a node has run before it.  Under
-    ``create_graph`` gradients are Tensors and ``xp`` records; otherwise both
-    are bare NumPy.  The core (pop, run the rule, free, send each input its
-    gradient) is this loop; around it: `_WalkModes` (grad mode, gc pause,
-    anomaly mode), `_visit_tensor` (hooks, ``retain_grad``, what ``grad()``
-    asked for), `_call_rule` (with the anomaly check), the records drawings
-    read, and `_deliver_to_leaf` (``.grad``).
+    Gradients wait in ``pending`` (keyed by node, or by the Tensor for a leaf) until the walk
+    reaches their node; nodes are visited newest first (from a heap, and one ``newest`` node kept
+    beside it), so every consumer of a node has run before it.  Under ``create_graph`` gradients
+    are Tensors and ``xp`` records; otherwise both are bare NumPy.  The core (pop, run the rule,
+    free, send each input its gradient) is this loop; around it: `_WalkModes` (grad mode, gc pause,
+    anomaly mode), `_visit_tensor` (hooks, ``retain_grad``, what ``grad()`` asked for), `_call_rule`
+    (``create_graph``, the anomaly check), the records drawings read, `_deliver_to_leaf` (``.grad``).
     """
     xp = roots[0]._graph_ops if create_graph else ArrayOps
     grad_type = type(roots[0]) if create_graph else _ndarray
@@ -136,18 +133,28 @@ def run_backward(
     handed_out = {id(root_grad._data) for root_grad in root_grads}  # arrays the caller may still hold
     pending, heap = _start(roots, root_grads, create_graph)
     floor, last_change, limit = _pruning_floor(wanted), in_place._last_change, RECORD_LIMIT
+    newest = None  # a waiting node kept beside the heap: in a chain the heap stays empty
     with _WalkModes(create_graph) as check_anomaly:
-        while heap:
-            sequence, node = heappop(heap)  # the newest node waiting: all its consumers have run
-            g = pending.pop(node)
+        plain = not (create_graph or check_anomaly)
+        while newest is not None or heap:
+            if newest is None or (heap and heap[0][0] < -newest.sequence):
+                node = heappop(heap)[1]  # the newest node waiting: all its consumers have run
+            else:
+                node, newest = newest, None
+            g, sequence = pending.pop(node), node.sequence
             if node.saved is FREED:
                 raise RuntimeError(_SECOND_BACKWARD_MESSAGE.format(op=node.op_name))
             if node.hooks is not None or node.retained is not None or node in wanted:
                 g = _visit_tensor(node, g, wanted, results, create_graph, handed_out)
-            if -sequence <= floor:
+            if sequence <= floor:
                 continue  # grad(): nothing it was asked for lies behind this node: it is neither run nor freed
-            node_inputs = node.inputs if -sequence > last_change else _inputs_as_recorded(node)
-            grads = _call_rule(node, xp, g, create_graph, check_anomaly)
+            node_inputs = node.inputs if sequence > last_change else _inputs_as_recorded(node)
+            if plain:  # the usual case, without a function call: the rule on bare arrays
+                grads = node.vjp(xp, g, node.output_data, *node.input_data)
+                if type(grads) is not tuple or len(grads) != len(node_inputs):
+                    grads = _as_tuple(node, grads)
+            else:
+                grads = _call_rule(node, xp, g, create_graph, check_anomaly)
             if not retain_graph:
                 node.saved, node.input_data = FREED, ()  # free what the rule used
             sent = None  # the gradients as sent, once one differs from what the rule returned
@@ -166,7 +173,10 @@ def run_backward(
                 if previous is None:
                     pending[key] = grad
                     if key is not tensor:
-                        heappush(heap, (-key.sequence, key))
+                        if newest is None:
+                            newest = key
+                        else:
+                            heappush(heap, (-key.sequence, key))
                 else:  # never in place: either may also be a record or another edge's gradient
                     total = previous + grad
                     pending[key] = total if type(total) is grad_type else np.asarray(total)  # 0-d sums give scalars
@@ -184,16 +194,22 @@ def _start(roots: Sequence["Tensor"], root_grads: Sequence["Tensor"], create_gra
     pending: dict = {}
     heap: list = []
     for root, root_grad in zip(roots, root_grads):
-        _add_pending(pending, heap, root, root_grad if create_graph else root_grad.data)
+        key: Any = root._ctx or root
+        grad = root_grad if create_graph else root_grad.data
+        if key in pending:
+            total = pending[key] + grad
+            pending[key] = total if type(total) is type(grad) else np.asarray(total)
+        else:
+            pending[key] = grad
+            if key is not root:
+                heappush(heap, (-key.sequence, key))
     return pending, heap
 
 
 def _call_rule(node: Function, xp: Any, g: Any, create_graph: bool, check_anomaly: bool) -> tuple:
     """The node's rule on its output gradient: one gradient per input (None for none)."""
-    if create_graph:
-        grads = node.vjp(xp, g, node.output, *node.inputs)
-    else:
-        grads = node.vjp(xp, g, node.output_data, *node.input_data)
+    rule_inputs = node.inputs if create_graph else node.input_data
+    grads = node.vjp(xp, g, node.output if create_graph else node.output_data, *rule_inputs)
     if type(grads) is not tuple or len(grads) != len(node.inputs):
         grads = _as_tuple(node, grads)
     if check_anomaly:
@@ -227,17 +243,6 @@ def _pruning_floor(wanted: dict) -> int:
     if not wanted or not all(isinstance(key, Function) for key in wanted):
         return -1
     return min(key.sequence for key in wanted)
-
-
-def _add_pending(pending: dict, heap: list, tensor: "Tensor", grad: Any) -> None:
-    key: Any = tensor._ctx or tensor
-    if key in pending:
-        total = pending[key] + grad
-        pending[key] = total if type(total) is type(grad) else np.asarray(total)
-    else:
-        pending[key] = grad
-        if key is not tensor:
-            heappush(heap, (-key.sequence, key))
 
 
 def _as_tuple(node: Function, grads: Any) -> tuple:
