@@ -247,7 +247,7 @@ class Function:
         except AttributeError:
             return _apply_with_constants(cls, inputs, kwargs)
         try:
-            output_data = cls.forward(ctx, *arrays, **kwargs)
+            output_data = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
         except (ValueError, IndexError, TypeError) as error:
             if not cls.__module__.startswith(__package__ + ".") or getattr(error, "_named", False):
                 raise
