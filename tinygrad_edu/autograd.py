@@ -28,15 +28,14 @@ from __future__ import annotations
 import functools
 import gc
 import heapq
-import math
 import sys
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
 import numpy as np
 
 from . import in_place
 from .anomaly import _check_gradients, _set_anomaly_mode, detect_anomaly
-from .function import _SECOND_BACKWARD_MESSAGE, FREED, ArrayOps, Function, _ndarray
+from .function import _SECOND_BACKWARD_MESSAGE, FREED, ArrayOps, Function, GradientSummary, _ndarray, _record_as_sent
 from .grad_mode import _set_grad_mode, _state, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .in_place import _inputs_as_recorded, mark_changed_in_place, mark_changed_in_place_all
 from .in_place import version_of as version_of  # re-exported: importable from here as before
@@ -54,17 +53,6 @@ __all__ = [
 # traces): in full up to this many elements, as a GradientSummary above it, so that a large
 # model's gradients are not kept alive by the graph.
 RECORD_LIMIT = 1024
-
-
-class GradientSummary(NamedTuple):
-    """What a graph node remembers of a large gradient after backward: its norm, shape and dtype."""
-
-    norm: float
-    shape: tuple
-    dtype: np.dtype
-
-    def __repr__(self) -> str:
-        return f"GradientSummary(norm={self.norm:.4g}, shape={self.shape}, dtype={self.dtype})"
 
 
 # ---------------------------------------------------------------- the backward walk
@@ -134,6 +122,7 @@ def run_backward(
     pending, heap = _start(roots, root_grads, create_graph)
     floor, last_change, limit = _pruning_floor(wanted), in_place._last_change, RECORD_LIMIT
     newest = None  # a waiting node kept beside the heap: in a chain the heap stays empty
+    shared: dict = {}  # summaries of large gradients sent into nodes (see _record_as_sent)
     with _WalkModes(create_graph) as check_anomaly:
         plain = not (create_graph or check_anomaly)
         while newest is not None or heap:
@@ -163,11 +152,12 @@ def run_backward(
                     continue
                 data = tensor._data
                 # dtypes by identity: NumPy's built-in dtypes are singletons, anything else takes the slow path
-                if type(grad) is not grad_type or grad.shape != data.shape or grad.dtype is not data.dtype \
-                        or data.size > limit:  # to reshape or cast, or too large to record as it is
-                    grad = _to_input_gradient(grad, tensor, node, xp)
+                if type(grad) is not grad_type or grad.shape != data.shape or grad.dtype is not data.dtype:
+                    grad = _to_input_gradient(grad, tensor, node, xp)  # to reshape or cast
                     sent = sent or list(grads)
                     sent[index] = grad
+                elif data.size > limit:  # too large to record as it is
+                    sent = sent or list(grads)
                 key = tensor._ctx or tensor
                 previous = pending.get(key)
                 if previous is None:
@@ -183,7 +173,7 @@ def run_backward(
             if sent is None and node.output_data.size <= limit:  # what drawings read: the rule's own values
                 node._grad_output, node._grads_to_inputs = g, grads
             else:
-                _record_as_sent(node, g, sent or grads, node_inputs, limit)
+                _record_as_sent(node, g, sent or grads, node_inputs, limit, shared)
         for tensor, grad in pending.items():  # what is left are the leaves (and roots that are leaves)
             _deliver_to_leaf(tensor, grad, wanted, results, inputs is None, create_graph, handed_out)
     return results if inputs is not None else None
@@ -215,19 +205,6 @@ def _call_rule(node: Function, xp: Any, g: Any, create_graph: bool, check_anomal
     if check_anomaly:
         _check_gradients(node, grads)
     return grads
-
-
-def _record_as_sent(node: Function, g: Any, sent: Sequence[Any], node_inputs: tuple, limit: int) -> None:
-    """Keep what a node received and sent for drawings (`Function.grad_output`, `Function.grads_to_inputs`),
-    a large gradient into an intermediate as its `GradientSummary`, so the graph holds no large gradients."""
-    records: list = []
-    for tensor, grad in zip(node_inputs, sent):
-        if grad is None or not tensor.requires_grad:
-            records.append(None)
-        else:
-            records.append(grad if tensor._ctx is None or tensor._data.size <= limit else _summary(grad))
-    node._grad_output = g if node.output_data.size <= limit else _summary(g)
-    node._grads_to_inputs = tuple(records)
 
 
 _POSITIONS = range(sys.maxsize)  # zipped with a node's inputs to number them at no cost
@@ -288,12 +265,6 @@ class _WalkModes:
         _set_grad_mode(self.previous_mode)
         if self.collector_was_enabled:
             gc.enable()
-
-
-def _summary(value: Any) -> GradientSummary:
-    data = value if type(value) is _ndarray else value.data
-    flat = data.ravel(order="K")  # a view, no copy, for any permutation of a contiguous array (conv's NHWC gradients)
-    return GradientSummary(math.sqrt(float(np.dot(flat, flat))), data.shape, data.dtype)
 
 
 def _wanted_by_grad(inputs: Optional[Sequence["Tensor"]]) -> dict:
