@@ -98,7 +98,9 @@ class Pow(Function):
         base, exponent = ctx.inputs[0].data, ctx.inputs[1].data  # for the masks, constants in either mode
         needs_a, needs_b = ctx.needs_input_grad
         grad_a = grad_b = None
-        if needs_a:
+        if needs_a and not needs_b and exponent.ndim == 0 and exponent == 2:
+            grad_a = g * (b * a)  # x ** 2, the common case: b * a^(b-1) = 2a without the general power
+        elif needs_a:
             grad_a = g * (b * a ** (b - 1))
             if (exponent == 0) if exponent.ndim == 0 else True:  # a constant exponent (x ** 2) is tested once
                 zero_zero = (base == 0) & (exponent == 0)  # 0 * 0^-1 would be NaN
