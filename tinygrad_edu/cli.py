@@ -269,7 +269,8 @@ def run_demo(args: argparse.Namespace) -> int:
     written.append(out / "grad_norms.png")
     note = None
     try:
-        written.append(viz.render_graph(loss, out / "graph.svg", params=model.named_parameters(), rankdir="TB"))
+        written.append(viz.render_graph(loss, out / "graph.svg", params=model.named_parameters(),
+                                        inputs={"X": inputs}, rankdir="TB"))
     except viz.GraphvizNotFoundError as error:
         written.append(error.dot_path)
         note = str(error)
