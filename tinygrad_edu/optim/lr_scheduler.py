@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.optim import Optimizer
+from tinygrad_edu.optim.optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR"]
 
