@@ -283,3 +283,13 @@ def test_scaled_dot_product_attention_refuses_what_it_does_not_do():
         F.scaled_dot_product_attention(x, x, x, attn_mask=np.zeros((2, 2)))
     with pytest.raises(ValueError, match="query"):
         F.scaled_dot_product_attention(x, _t(np.ones((2, 4))), x)
+
+
+def test_every_public_function_of_functional_is_exported():
+    """`from tinygrad_edu.nn.functional import *` and the API docs see every function (one_hot, layer_norm, ...)."""
+    import inspect
+    public = {name for name, value in vars(F).items()
+              if inspect.isfunction(value) and not name.startswith("_") and value.__module__ == F.__name__}
+    public |= {"softmax", "log_softmax"}  # wrapped by checks.torch_names
+    assert public - set(F.__all__) == set()
+    assert all(hasattr(F, name) for name in F.__all__)

@@ -26,9 +26,10 @@ from tinygrad_edu.random import get_generator
 from tinygrad_edu.tensor import Tensor
 
 __all__ = [
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "gelu", "l1_loss",
-    "leaky_relu", "linear", "log_softmax", "mse_loss", "nll_loss", "relu", "sigmoid", "softmax", "softplus",
-    "tanh"
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "conv1d", "cross_entropy", "dropout", "elu",
+    "embedding", "gelu", "hardsigmoid", "hardswish", "l1_loss", "layer_norm", "leaky_relu", "linear", "log_softmax",
+    "logsigmoid", "mish", "mse_loss", "nll_loss", "one_hot", "relu", "relu6", "scaled_dot_product_attention",
+    "selu", "sigmoid", "silu", "softmax", "softplus", "softsign", "tanh"
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
