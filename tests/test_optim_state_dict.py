@@ -14,18 +14,11 @@ import json
 
 import numpy as np
 import pytest
+from test_optim import _train  # the same few steps of training as the flat-form tests
 
 import tinygrad_edu as tg
-from tinygrad_edu import Tensor, nn, optim
+from tinygrad_edu import nn, optim
 from tinygrad_edu.optim import lr_scheduler
-
-
-def _train(model, optimizer, steps, seed):
-    rng = np.random.default_rng(seed)
-    for _ in range(steps):
-        optimizer.zero_grad()
-        nn.functional.mse_loss(model(Tensor(rng.normal(size=(4, 2)))), rng.normal(size=(4, 1))).backward()
-        optimizer.step()
 
 
 def _linear():

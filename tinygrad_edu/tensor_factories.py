@@ -90,18 +90,14 @@ class FactoryMethods:
     @classmethod
     def randn_like(cls: type[Tensor], t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """Standard normal samples of t's shape (float dtype), from `manual_seed`'s generator."""
-        dtype = np.dtype(dtype or _dtype_of(t, cls))
-        if dtype.kind != "f":
-            raise DtypeError(f"randn_like: needs a floating dtype, got {dtype}")
-        return cls.randn(*np.shape(t.data if isinstance(t, cls) else t), dtype=dtype, requires_grad=requires_grad)
+        return cls.randn(*np.shape(t.data if isinstance(t, cls) else t), dtype=_float_dtype(t, cls, dtype, "randn_like"),
+                        requires_grad=requires_grad)
 
     @classmethod
     def rand_like(cls: type[Tensor], t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         """Uniform [0, 1) samples of t's shape (float dtype), from `manual_seed`'s generator."""
-        dtype = np.dtype(dtype or _dtype_of(t, cls))
-        if dtype.kind != "f":
-            raise DtypeError(f"rand_like: needs a floating dtype, got {dtype}")
-        return cls.rand(*np.shape(t.data if isinstance(t, cls) else t), dtype=dtype, requires_grad=requires_grad)
+        return cls.rand(*np.shape(t.data if isinstance(t, cls) else t), dtype=_float_dtype(t, cls, dtype, "rand_like"),
+                        requires_grad=requires_grad)
 
     def multinomial(self: Tensor, num_samples: int, replacement: bool = False) -> Tensor:
         """Category indices (int64, no gradient) drawn from the weights in each row, from `manual_seed`'s generator.
@@ -110,6 +106,14 @@ class FactoryMethods:
         independently.  Without replacement no category repeats within a row.
         """
         return self._make(_multinomial(self.data, num_samples, replacement), None, False)
+
+
+def _float_dtype(t: Any, cls: Any, dtype: Any, name: str) -> np.dtype:
+    """The dtype a random ``*_like`` draws in: ``dtype`` or t's, which must be floating."""
+    dtype = np.dtype(dtype or _dtype_of(t, cls))
+    if dtype.kind != "f":
+        raise DtypeError(f"{name}: needs a floating dtype, got {dtype}")
+    return dtype
 
 
 def _dtype_of(value: Any, tensor_type: type[Tensor]) -> np.dtype:
