@@ -7,6 +7,34 @@ from tinygrad_edu import Tensor, viz
 from tinygrad_edu.autograd import GradientSummary
 
 
+def test_gradient_records_are_kept_only_while_switched_on():
+    # importing viz (above) switched them on; off, backward keeps nothing for drawings
+    assert autograd.record_gradients(False) is True
+    try:
+        x = Tensor(np.ones((3, 4)), requires_grad=True)
+        big = Tensor(np.ones((64, 64)), requires_grad=True)
+        loss = (x * 2.0).sum() + (big * 3.0).sum()
+        loss.backward()
+        for node in autograd.topological_order(loss):
+            assert node.grad_output is None and node.grads_to_inputs is None
+        np.testing.assert_array_equal(x.grad.data, np.full((3, 4), 2.0))
+        np.testing.assert_array_equal(big.grad.data, np.full((64, 64), 3.0))
+    finally:
+        assert autograd.record_gradients(True) is False
+    loss = (x * 2.0).sum()
+    loss.backward()
+    assert loss._ctx.grad_output.tolist() == 1.0 and loss._ctx.grads_to_inputs[0] is not None
+
+
+def test_importing_viz_switches_the_records_on():
+    import subprocess
+    import sys
+    code = ("import tinygrad_edu.autograd as a; before = a._record_gradients; import tinygrad_edu.viz; "
+            "print(before, a._record_gradients)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]
+
+
 def test_small_gradients_are_remembered_in_full_on_the_nodes():
     x = Tensor(np.ones((3, 4)), requires_grad=True)
     loss = (x * 2.0).sum()

@@ -9,7 +9,7 @@ import pytest
 
 import tinygrad_edu as tg
 import tinygrad_edu.optim as optim
-from tinygrad_edu import Function, Tensor, anomaly, grad_mode, in_place, no_grad
+from tinygrad_edu import Function, Tensor, anomaly, grad_mode, in_place, is_grad_enabled, no_grad
 
 MODIFIED = r"modified by an inplace operation"
 
@@ -192,7 +192,7 @@ def test_a_new_thread_records_even_if_the_starting_thread_is_in_no_grad():
         thread.start()
         thread.join(10)
         assert not (Tensor([1.0], requires_grad=True) * 2).requires_grad
-    assert seen == [True] and grad_mode._threads_without_grad == 0
+    assert seen == [True] and not grad_mode._threads_without_grad
 
 
 def test_no_grad_generator_passes_sent_values_and_thrown_errors_to_the_body():
@@ -308,3 +308,28 @@ def test_std_at_zero_spread_has_zero_gradient_under_create_graph_too():
 def test_argmin_over_an_empty_axis_raises_naming_argmin():
     with pytest.raises(IndexError, match=r"argmin.*axis 0 has size 0"):
         Tensor(np.zeros((0, 2))).argmin(axis=0)
+
+
+def test_backward_quiets_divide_invalid_and_overflow_only_inside_the_walk_and_keeps_the_rest():
+    seen = []
+    old = np.seterr(under="raise")
+    try:
+        x = Tensor([0.0, 4.0], requires_grad=True)
+        y = x.sqrt()  # its rule divides by 2 sqrt(0): no warning (the suite turns RuntimeWarning into errors)
+        y.register_hook(lambda grad: seen.append(np.geterr()))
+        y.sum().backward()
+        assert x.grad.tolist() == [float("inf"), 0.25]
+        assert seen == [{"divide": "ignore", "over": "ignore", "under": "raise", "invalid": "ignore"}]
+        assert np.geterr() == {"divide": "warn", "over": "warn", "under": "raise", "invalid": "warn"}
+    finally:
+        np.seterr(**old)
+
+
+def test_grad_mode_inside_backward_is_off_and_comes_back_for_this_thread_only():
+    seen = []
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3.0
+    y.register_hook(lambda grad: seen.append((is_grad_enabled(), set(grad_mode._threads_without_grad))))
+    y.sum().backward()
+    assert seen == [(False, {threading.get_ident()})]
+    assert is_grad_enabled() and not grad_mode._threads_without_grad

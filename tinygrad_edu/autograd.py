@@ -26,7 +26,6 @@ and gets the Tensor namespace from the tensors it is handed.
 from __future__ import annotations
 
 import functools
-import gc
 import heapq
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
@@ -34,9 +33,9 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 import numpy as np
 
 from . import in_place
-from .anomaly import _check_gradients, _set_anomaly_mode, detect_anomaly
+from .anomaly import _check_gradients, detect_anomaly
 from .function import _SECOND_BACKWARD_MESSAGE, FREED, ArrayOps, Function, GradientSummary, _ndarray, _record_as_sent
-from .grad_mode import _set_grad_mode, _state, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import _WalkModes, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .in_place import _inputs_as_recorded, mark_changed_in_place, mark_changed_in_place_all
 from .in_place import version_of as version_of  # re-exported: importable from here as before
 
@@ -46,13 +45,26 @@ if TYPE_CHECKING:
 __all__ = [
     "FREED", "RECORD_LIMIT", "ArrayOps", "Function", "GradientSummary", "backward", "detect_anomaly",
     "enable_grad", "grad", "hook_on", "is_grad_enabled", "mark_changed_in_place", "mark_changed_in_place_all",
-    "no_grad", "run_backward", "set_grad_enabled", "topological_order", "unbroadcast",
+    "no_grad", "record_gradients", "run_backward", "set_grad_enabled", "topological_order", "unbroadcast",
 ]
 
 # After backward each node remembers the gradients it received and sent (for drawings and
 # traces): in full up to this many elements, as a GradientSummary above it, so that a large
 # model's gradients are not kept alive by the graph.
 RECORD_LIMIT = 1024
+_record_gradients = False  # read once per backward: the records above are kept only while this is on
+
+
+def record_gradients(enabled: bool = True) -> bool:
+    """Turn on or off the records of what each node received and sent in backward; return the old setting.
+
+    Drawings and traces read them (`Function.grad_output`, `Function.grads_to_inputs`);
+    importing `tinygrad_edu.viz` turns them on.  Off (the default), a backward keeps
+    nothing for them and costs nothing for them.
+    """
+    global _record_gradients
+    previous, _record_gradients = _record_gradients, bool(enabled)
+    return previous
 
 
 # ---------------------------------------------------------------- the backward walk
@@ -121,6 +133,7 @@ def run_backward(
     handed_out = {id(root_grad._data) for root_grad in root_grads}  # arrays the caller may still hold
     pending, heap = _start(roots, root_grads, create_graph)
     floor, last_change, limit = _pruning_floor(wanted), in_place._last_change, RECORD_LIMIT
+    record, accumulate = _record_gradients, inputs is None
     newest = None  # a waiting node kept beside the heap: in a chain the heap stays empty
     shared: dict = {}  # summaries of large gradients sent into nodes (see _record_as_sent)
     with _WalkModes(create_graph) as check_anomaly:
@@ -140,7 +153,9 @@ def run_backward(
             node_inputs = node.inputs if sequence > last_change else _inputs_as_recorded(node)
             if plain:  # the usual case, without a function call: the rule on bare arrays
                 grads = node.vjp(xp, g, node.output_data, *node.input_data)
-                if type(grads) is not tuple or len(grads) != len(node_inputs):
+                if type(grads) is not tuple:
+                    grads = (grads,) if len(node_inputs) == 1 and type(grads) is _ndarray else _as_tuple(node, grads)
+                elif len(grads) != len(node_inputs):
                     grads = _as_tuple(node, grads)
             else:
                 grads = _call_rule(node, xp, g, create_graph, check_anomaly)
@@ -156,7 +171,7 @@ def run_backward(
                     grad = _to_input_gradient(grad, tensor, node, xp)  # to reshape or cast
                     sent = sent or list(grads)
                     sent[index] = grad
-                elif data.size > limit:  # too large to record as it is
+                elif record and data.size > limit:  # too large to record as it is
                     sent = sent or list(grads)
                 key = tensor._ctx or tensor
                 previous = pending.get(key)
@@ -170,12 +185,20 @@ def run_backward(
                 else:  # never in place: either may also be a record or another edge's gradient
                     total = previous + grad
                     pending[key] = total if type(total) is grad_type else np.asarray(total)  # 0-d sums give scalars
-            if sent is None and node.output_data.size <= limit:  # what drawings read: the rule's own values
-                node._grad_output, node._grads_to_inputs = g, grads
-            else:
-                _record_as_sent(node, g, sent or grads, node_inputs, limit, shared)
+            if record:  # what drawings read
+                if sent is None and node.output_data.size <= limit:  # the rule's own values
+                    node._grad_output, node._grads_to_inputs = g, grads
+                else:
+                    _record_as_sent(node, g, sent or grads, node_inputs, limit, shared)
         for tensor, grad in pending.items():  # what is left are the leaves (and roots that are leaves)
-            _deliver_to_leaf(tensor, grad, wanted, results, inputs is None, create_graph, handed_out)
+            if tensor in wanted or tensor._hooks is not None or create_graph:
+                _deliver_to_leaf(tensor, grad, wanted, results, accumulate, create_graph, handed_out)
+            elif accumulate and tensor.requires_grad:  # tensor.grad += grad, the common case inline
+                old = tensor.grad
+                if old is not None:
+                    tensor.grad = tensor._make(old._data + grad, None, False)
+                else:
+                    tensor.grad = tensor._make(_adoptable(grad, tensor._data.dtype, handed_out), None, False)
     return results if inputs is not None else None
 
 
@@ -233,38 +256,6 @@ def _as_tuple(node: Function, grads: Any) -> tuple:
             f"for {len(node.inputs)} inputs"
         )
     return grads
-
-
-class _WalkModes:
-    """The switches a backward pass runs under, restored afterwards; entering gives whether to check for anomalies.
-
-    Grad mode is ``create_graph``.  Under detect_anomaly a non-finite gradient is
-    blamed on the node whose rule made it, so the helper ops inside the rule skip
-    their own forward check.  The walk makes no reference cycles (refcounting
-    frees everything), so the cyclic collector's scans of a large graph would be
-    pure overhead.  A 0 * inf in a rule is a convention here, not a warning.
-    """
-
-    __slots__ = ("create_graph", "previous_mode", "check_anomaly", "collector_was_enabled", "quiet")
-
-    def __init__(self, create_graph: bool) -> None:
-        self.create_graph = bool(create_graph)
-
-    def __enter__(self) -> bool:
-        self.previous_mode, self.check_anomaly = _state.grad_enabled, _set_anomaly_mode(False)
-        _set_grad_mode(self.create_graph)
-        self.collector_was_enabled = gc.isenabled()
-        gc.disable()
-        self.quiet = np.errstate(divide="ignore", invalid="ignore", over="ignore")
-        self.quiet.__enter__()
-        return self.check_anomaly
-
-    def __exit__(self, *exc: Any) -> None:
-        self.quiet.__exit__(*exc)
-        _set_anomaly_mode(self.check_anomaly)
-        _set_grad_mode(self.previous_mode)
-        if self.collector_was_enabled:
-            gc.enable()
 
 
 def _wanted_by_grad(inputs: Optional[Sequence["Tensor"]]) -> dict:
@@ -356,13 +347,18 @@ def _accumulate_leaf(tensor: "Tensor", grad: Any, create_graph: bool, handed_out
     if create_graph:
         tensor.grad = grad if tensor.grad is None else tensor.grad + grad
     elif tensor.grad is None:
-        flags = grad.flags
-        if not (flags.owndata and flags.writeable) or id(grad) in handed_out or grad.dtype != tensor._data.dtype:
-            grad = np.array(grad, dtype=tensor._data.dtype, copy=True)
-        handed_out.add(id(grad))
-        tensor.grad = tensor._make(grad, None, False)
+        tensor.grad = tensor._make(_adoptable(grad, tensor._data.dtype, handed_out), None, False)
     else:
         tensor.grad = tensor._make(tensor.grad._data + grad, None, False)
+
+
+def _adoptable(grad: np.ndarray, dtype: np.dtype, handed_out: set) -> np.ndarray:
+    """``grad`` itself if a leaf's ``.grad`` may own it, else a copy (in ``dtype``); remembered in ``handed_out``."""
+    flags = grad.flags
+    if not (flags.owndata and flags.writeable) or id(grad) in handed_out or grad.dtype != dtype:
+        grad = np.array(grad, dtype=dtype, copy=True)
+    handed_out.add(id(grad))
+    return grad
 
 
 def backward(

@@ -202,7 +202,7 @@ class Function:
     @property
     def grad_output(self) -> Any:
         """The gradient this node's output received in the last backward (None before)."""
-        value = self._grad_output
+        value = getattr(self, "_grad_output", None)  # unset until a recorded backward
         if type(value) is _ndarray:
             value = self._grad_output = self.inputs[0]._make(value, None, False)
         return value
@@ -214,7 +214,7 @@ class Function:
     @property
     def grads_to_inputs(self) -> Optional[tuple]:
         """The gradient sent to each input in the last backward (None for an input that got none)."""
-        grads = self._grads_to_inputs
+        grads = getattr(self, "_grads_to_inputs", None)
         if type(grads) is tuple:  # as the walk kept it: arrays, and what went to inputs without grad
             make = self.inputs[0]._make
             grads = self._grads_to_inputs = _Shown(
@@ -239,38 +239,49 @@ class Function:
         ctx.inputs = inputs
         ctx.saved = ()
         count = len(inputs)
-        try:
-            if count == 2:
-                arrays: tuple = (inputs[0]._data, inputs[1]._data)
-            elif count == 1:
-                arrays = (inputs[0]._data,)
+        try:  # one and two inputs spelled out: no tuple built to be unpacked again (the per-op path)
+            if count == 1:
+                first = inputs[0]._data
+                arrays: tuple = (first,)
+            elif count == 2:
+                first, second = inputs[0]._data, inputs[1]._data
+                arrays = (first, second)
             else:
                 arrays = tuple([t._data for t in inputs])
         except AttributeError:
             return _apply_with_constants(cls, inputs, kwargs)
         try:
-            output_data = cls.forward(ctx, *arrays, **kwargs) if kwargs else cls.forward(ctx, *arrays)
+            if kwargs:
+                output_data = cls.forward(ctx, *arrays, **kwargs)
+            elif count == 2:
+                output_data = cls.forward(ctx, first, second)
+            elif count == 1:
+                output_data = cls.forward(ctx, first)
+            else:
+                output_data = cls.forward(ctx, *arrays)
         except (ValueError, IndexError, TypeError) as error:
             if not cls.__module__.startswith(__package__ + ".") or getattr(error, "_named", False):
                 raise
             raise _named_error(ctx, error) from None
         if type(output_data) is not _ndarray:  # NumPy returns scalars for 0-d results
             output_data = np.asarray(output_data)
-        make = inputs[0]._make
-        if grad_mode._threads_without_grad == 0 or _state.grad_enabled:
-            for t in inputs:
-                if t.requires_grad:
-                    if count == 2:
-                        ctx.needs_input_grad = (inputs[0].requires_grad, inputs[1].requires_grad)
-                    else:
-                        ctx.needs_input_grad = tuple([t.requires_grad for t in inputs])
-                    ctx.input_data = arrays
-                    ctx.output_data = output_data
-                    ctx.sequence = _next_sequence()
-                    ctx._grad_output = None
-                    ctx._grads_to_inputs = None
-                    return make(output_data, ctx, True)
-        return make(output_data, None, False)
+        if not grad_mode._threads_without_grad or _state.grad_enabled:
+            if count == 2:
+                needs: tuple = (inputs[0].requires_grad, inputs[1].requires_grad)
+                record = needs[0] or needs[1]
+            elif count == 1:
+                record = inputs[0].requires_grad
+                needs = (record,)
+            else:
+                needs = tuple([t.requires_grad for t in inputs])
+                record = True in needs
+            if record:
+                ctx.needs_input_grad = needs
+                ctx.input_data = arrays
+                ctx.output_data = output_data
+                ctx.sequence = _next_sequence()
+                return inputs[0]._make(output_data, ctx, True)
+        return inputs[0]._make(output_data, None, False)
 
 
 _new_object = object.__new__
@@ -305,7 +316,6 @@ def _apply_with_constants(cls: Any, arguments: tuple, kwargs: dict) -> "Tensor":
         ctx.input_data = tuple(t.data for t in tensors)
         ctx.output_data = output_data
         ctx.sequence = _next_sequence()
-        ctx._grad_output = ctx._grads_to_inputs = None
         return make(output_data, ctx, True)
     return make(output_data, None, False)
 

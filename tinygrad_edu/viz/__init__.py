@@ -16,13 +16,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from tinygrad_edu.autograd import record_gradients
 from tinygrad_edu.nn.calls import record_module_calls
 from tinygrad_edu.viz.graph import GraphvizNotFoundError, draw_graph, render_graph
 from tinygrad_edu.viz.trace import Trace, TraceStep, trace, trace_model, tutorial_trace
 
-# Drawings group ops by the module that ran them, from records Module.__call__ keeps only while
-# recording is on: loading the drawing tools turns it on (without them, module calls cost nothing extra).
+# Drawings group ops by the module that ran them and show the gradient on every edge, from records
+# that Module.__call__ and the backward walk keep only while recording is on: loading the drawing
+# tools turns both on (without them, module calls and backward passes cost nothing extra for them).
 record_module_calls(True)
+record_gradients(True)
 
 _PLOTS = ("plot_loss", "plot_decision_boundary", "plot_grad_norms", "GradNormRecorder", "grad_norms")
 
