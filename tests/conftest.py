@@ -17,3 +17,15 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+import pytest  # noqa: E402
+
+from tinygrad_edu import autograd  # noqa: E402
+
+
+@pytest.fixture
+def gradient_records():
+    """The backward records drawings read (`Function.grad_output`, `grads_to_inputs`), on for one test."""
+    previous = autograd.record_gradients(True)
+    yield
+    autograd.record_gradients(previous)

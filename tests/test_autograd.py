@@ -41,7 +41,7 @@ def test_python_number_operand_is_a_constant_tensor_input():
     assert isinstance(constant, Tensor) and not constant.requires_grad and constant.item() == 2.0
 
 
-def test_after_backward_a_node_holds_its_output_gradient_and_the_gradients_it_sent():
+def test_after_backward_a_node_holds_its_output_gradient_and_the_gradients_it_sent(gradient_records):
     a, b = leaf([1.0, 2.0]), Tensor([5.0, 6.0], dtype=np.float64)
     out = a * b
     out.sum().backward()

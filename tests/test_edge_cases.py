@@ -481,3 +481,18 @@ def test_second_backward_through_a_freed_graph_says_to_pass_retain_graph():
     loss.backward()
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         loss.backward()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_is_exact_in_the_tail_and_quiet_where_exp_overflows(dtype):
+    x = Tensor(np.array([-1e4, -800.0, -100.0, -30.0, 0.0, 30.0, 1e4]), dtype=dtype, requires_grad=True)
+    y = x.sigmoid()  # the suite turns RuntimeWarning (an overflow in exp) into an error
+    y.sum().backward()
+    # 1/(1 + e^-a) where the result is a normal float, exactly to rounding; 0 below (e^-a overflows)
+    tiny = np.finfo(dtype).tiny
+    exact = np.array([np.exp(-1e4), np.exp(-800.0), np.exp(-100.0), np.exp(-30.0) / (1 + np.exp(-30.0)), 0.5,
+                      1 / (1 + np.exp(-30.0)), 1.0])
+    normal = exact >= tiny
+    np.testing.assert_allclose(y.data[normal], exact[normal].astype(dtype), rtol=4 * np.finfo(dtype).eps)
+    assert np.all(y.data[~normal] <= tiny)
+    assert y.dtype == dtype and np.all(np.isfinite(x.grad.data)) and x.grad.data[0] == 0.0

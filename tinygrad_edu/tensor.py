@@ -31,7 +31,7 @@ from .checks import AxisError, index_arg
 from .dtypes import DEFAULT_DTYPE, DtypeError
 from .ops.elementwise import Abs, Add, Div, ElementwiseMethods, Mul, Neg, Pow, Sub
 from .ops.matmul import MatMul, MatMulMethods
-from .ops.movement import GetItem, MovementMethods, Permute
+from .ops.movement import Expand, GetItem, MovementMethods, Permute
 from .ops.reduce import ReduceMethods
 from .ops.transcendental import TranscendentalMethods
 from .tensor_autograd import AutogradMethods
@@ -101,6 +101,10 @@ class TensorOps:
     @staticmethod
     def swapaxes(x: "Tensor", first: int, second: int) -> "Tensor":
         return x.transpose(first, second)
+
+    @staticmethod
+    def expand(x: "Tensor", shape: tuple) -> "Tensor":
+        return Expand.apply(x, shape=shape)
 
     @staticmethod
     def unsqueeze(x: "Tensor", axis: int) -> "Tensor":

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import numpy as np
 
 from ..autograd import Function
+from ..grad_mode import _quiet_numpy, _restore_numpy
 from .transcendental import (
     Acos,
     Acosh,
@@ -177,15 +178,21 @@ class Relu(Function):
 class Sigmoid(Function):
     """d sigmoid(a)/da = sigmoid(a) * (1 - sigmoid(a)).
 
-    Forward in one exp pass that never overflows: with e = exp(-|a|),
-    sigmoid(a) = 1 / (1 + e) for a >= 0 and e / (1 + e) below, which keeps full
-    relative precision far into the negative tail.
+    Forward as 1 / (1 + e^-a) in three passes over the array: exact to rounding
+    wherever the result is a normal float (for a < 0, e^-a is large and the
+    division keeps full relative precision); below about -88 (float32) or -709
+    (float64) e^-a overflows to inf, quietly, and the result is 0, as the true
+    value is smaller than the smallest normal float there.
     """
 
     def forward(ctx, a):
-        e = np.exp(-np.abs(a))
-        s = 1 / (1 + e)
-        return np.where(a >= 0, s, e * s)
+        token = _quiet_numpy()
+        try:
+            denominator = np.exp(np.negative(a))
+            denominator += 1
+            return 1 / denominator
+        finally:
+            _restore_numpy(token)
 
     def vjp(ctx, xp, g, out, a):
         return g * out * (1 - out)

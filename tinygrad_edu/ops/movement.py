@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
-from ..autograd import Function
+from ..autograd import ArrayOps, Function
 from ..checks import normalize_axes, reshape_target, torch_names
 
 if TYPE_CHECKING:
@@ -36,22 +36,7 @@ class Permute(Function):
         return xp.permute(g, tuple(np.argsort(ctx.order).tolist()))
 
 
-def broadcast_view(array: np.ndarray, shape: tuple) -> np.ndarray:
-    """``np.broadcast_to(array, shape)`` (a read-only view, no copy), built directly when ``array`` is contiguous.
-
-    NumPy's broadcast_to costs about 5 us whatever the size; a strided view costs
-    under 1 us, and this sits on the backward path of every sum and mean.
-    """
-    if not array.flags.c_contiguous:
-        return np.broadcast_to(array, shape)
-    extra = len(shape) - array.ndim
-    strides = (0,) * extra + tuple(
-        0 if size == 1 and target != 1 else stride
-        for size, stride, target in zip(array.shape, array.strides, shape[extra:])
-    )
-    view = np.ndarray(shape, array.dtype, array, 0, strides)
-    view.flags.writeable = False
-    return view
+broadcast_view = ArrayOps.expand  # ``np.broadcast_to`` as a strided view (importable from here as before)
 
 
 class Expand(Function):
