@@ -293,3 +293,9 @@ def test_every_public_function_of_functional_is_exported():
     public |= {"softmax", "log_softmax"}  # wrapped by checks.torch_names
     assert public - set(F.__all__) == set()
     assert all(hasattr(F, name) for name in F.__all__)
+
+
+def test_the_losses_live_in_nn_losses_and_functional_re_exports_them():
+    from tinygrad_edu.nn import losses
+    assert losses.__all__ and set(losses.__all__) <= set(F.__all__)
+    assert all(getattr(F, name) is getattr(losses, name) for name in losses.__all__)
