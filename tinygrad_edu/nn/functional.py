@@ -172,11 +172,12 @@ def dropout(x: Any, p: float = 0.5, training: bool = True) -> Tensor:
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """x @ weight.T + bias, with `weight` of shape (out_features, in_features), as one fused graph node."""
     x = _tensor(x)
-    if x.ndim == 0 or weight.ndim != 2 or x.shape[-1] != weight.shape[1] or (
-            bias is not None and bias.shape != (weight.shape[0],)):
+    shape, weight_shape = x.shape, weight.shape
+    if not shape or len(weight_shape) != 2 or shape[-1] != weight_shape[1] or (
+            bias is not None and bias.shape != weight_shape[:1]):
         raise ValueError(
-            f"linear: input of shape {x.shape} needs weight (out_features, {x.shape[-1] if x.ndim else '?'}) and "
-            f"bias (out_features,), got weight {weight.shape} and bias {None if bias is None else bias.shape}")
+            f"linear: input of shape {shape} needs weight (out_features, {shape[-1] if shape else '?'}) and "
+            f"bias (out_features,), got weight {weight_shape} and bias {None if bias is None else bias.shape}")
     if bias is None:
         return ops_matmul.Linear.apply(x, weight)
     return ops_matmul.Linear.apply(x, weight, bias)

@@ -199,15 +199,37 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean", ignore_inde
         order = (0,) + tuple(range(2, logits.ndim)) + (1,)
         logits = logits.permute(*order).reshape(-1, classes)
         target = np.reshape(target.data if isinstance(target, Tensor) else np.asarray(target), -1)
-    ignored = _ignored_rows(target, ignore_index)
-    if label_smoothing == 0.0 and ignored is None:
-        logits, indices = _scores_and_indices("cross_entropy", "logits", logits, target)
+    indices = _plain_class_indices(logits, target, ignore_index) if label_smoothing == 0.0 else None
+    if indices is not None:  # the usual call: valid indices, nothing to ignore or smooth
         loss = ops_loss.CrossEntropy.apply(logits, target=indices, reduction=reduction)
     else:
-        loss = _cross_entropy_composite(logits, target, reduction, ignored, float(label_smoothing))
+        ignored = _ignored_rows(target, ignore_index)
+        if label_smoothing == 0.0 and ignored is None:  # the checks below name what is wrong
+            logits, indices = _scores_and_indices("cross_entropy", "logits", logits, target)
+            loss = ops_loss.CrossEntropy.apply(logits, target=indices, reduction=reduction)
+        else:
+            loss = _cross_entropy_composite(logits, target, reduction, ignored, float(label_smoothing))
     if spatial_shape is not None and reduction == "none":
         loss = loss.reshape(spatial_shape)
     return loss
+
+
+def _plain_class_indices(logits: Tensor, target: Any, ignore_index: int) -> np.ndarray | None:
+    """The target as int64 class indices if it needs no other check or mask, else None.
+
+    That is: (N,) integers, N > 0, all in 0..C-1 (one min and one max, no mask),
+    and `ignore_index` outside 0..C-1, so that no row can equal it (the
+    default -100 is). Otherwise the caller's full checks decide, and name any
+    mistake.
+    """
+    indices = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if logits.ndim != 2 or indices.dtype.kind not in "iu" or indices.shape != (logits.shape[0],) or \
+            not indices.size:
+        return None
+    classes = logits.shape[1]
+    if 0 <= ignore_index < classes or np.minimum.reduce(indices) < 0 or np.maximum.reduce(indices) >= classes:
+        return None
+    return indices.astype(np.int64, copy=False)
 
 
 def _ignored_rows(target: Any, ignore_index: int) -> np.ndarray | None:
