@@ -293,3 +293,59 @@ def test_every_public_function_of_functional_is_exported():
     public |= {"softmax", "log_softmax"}  # wrapped by checks.torch_names
     assert public - set(F.__all__) == set()
     assert all(hasattr(F, name) for name in F.__all__)
+
+
+def test_the_losses_live_in_nn_losses_and_functional_re_exports_them():
+    from tinygrad_edu.nn import losses
+    assert losses.__all__ and set(losses.__all__) <= set(F.__all__)
+    assert all(getattr(F, name) is getattr(losses, name) for name in losses.__all__)
+
+
+# ----- the common call (valid indices, nothing ignored) skips the mask; the others take the full checks -----
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("target, ignore_index", [
+    ([0, 2, 3, 1, 2], 2),      # ignore_index inside 0..C-1: rows equal to it are ignored
+    ([0, 1, 3, 1, 0], 2),      # inside, but no row equals it
+    ([0, 4, 3, 1, 4], 4),      # = C, outside the classes: those rows are ignored, not out of range
+    ([0, -7, 3, 1, 2], -7),    # any negative value may be the ignored one
+    ([0, 2, 3, 1, 2], -100),   # the default: nothing to ignore
+])
+def test_cross_entropy_ignore_index_anywhere_matches_formula(target, ignore_index, reduction):
+    target = np.array(target)
+    loss = F.cross_entropy(_t(LOGITS), target, reduction=reduction, ignore_index=ignore_index)
+    np.testing.assert_allclose(loss.data, _reference_cross_entropy(LOGITS, target, ignore_index, 0.0, reduction),
+                               rtol=1e-13)
+
+
+@pytest.mark.parametrize("target, ignore_index, position, bad", [
+    ([0, 1, 4, 1, 2], -100, 2, 4),
+    ([0, 1, 2, -1, 2], -100, 3, -1),
+    ([0, 1, 2, 5, 2], 2, 3, 5),        # ignore_index inside 0..C-1 does not excuse another bad index
+    ([-100, 1, 2, 9, 2], -100, 3, 9),  # nor do ignored rows
+])
+def test_cross_entropy_out_of_range_target_raises_naming_the_first_one(target, ignore_index, position, bad):
+    with pytest.raises(ValueError, match=rf"target\[{position}\] = {bad} is not a valid class index for 4 classes"):
+        F.cross_entropy(_t(LOGITS), np.array(target), ignore_index=ignore_index)
+
+
+@pytest.mark.parametrize("make", [
+    lambda a: a.astype(np.int32), lambda a: a.astype(np.uint8), lambda a: a.tolist(),
+    lambda a: Tensor(a, dtype=np.int64), lambda a: Tensor(a.astype(np.uint16), dtype=np.uint16),
+])
+def test_cross_entropy_takes_any_integer_target_alike(make):
+    target = np.array([0, 2, 3, 1, 2])
+    expected = F.cross_entropy(_t(LOGITS), target, reduction="none").data
+    np.testing.assert_array_equal(F.cross_entropy(_t(LOGITS), make(target), reduction="none").data, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fused_cross_entropy_is_the_max_shifted_formula_bit_for_bit_even_for_inf_and_nan(dtype):
+    logits = np.array([[1.5, -2.0, 0.25], [np.inf, 1.0, 2.0], [-np.inf, 3.0, -np.inf], [np.nan, 1.0, 5.0],
+                       [2.0, np.nan, np.inf], [88.0, -88.0, 40.0], [-0.0, 0.0, -0.0]], dtype=dtype)
+    target = np.array([0, 1, 1, 2, 0, 2, 1])
+    with np.errstate(invalid="ignore"):  # inf - inf
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        expected = np.log(np.exp(shifted).sum(axis=1)) - shifted[np.arange(len(target)), target]
+        got = F.cross_entropy(Tensor(logits, requires_grad=True), target, reduction="none")
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got.data, expected)

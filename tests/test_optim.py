@@ -166,6 +166,14 @@ def test_step_skips_parameters_without_gradient(make):
     assert used.tolist() != [1.0, 2.0]
 
 
+@pytest.mark.parametrize("grad", [Tensor([0.5, -1.0]), np.array([0.5, -1.0]), [0.5, -1.0]])
+def test_step_takes_a_gradient_set_by_hand_as_a_tensor_an_array_or_a_list(grad):
+    param = Tensor([1.0, 2.0], requires_grad=True)
+    param.grad = grad
+    optim.SGD([param], lr=0.1).step()
+    np.testing.assert_allclose(param.data, [0.95, 2.1])
+
+
 def test_zero_grad_sets_gradients_to_none():
     param = Tensor([1.0], requires_grad=True)
     optimizer = optim.Adam([param])

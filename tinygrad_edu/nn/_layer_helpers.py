@@ -1,5 +1,8 @@
 """What every layer shares: float32 parameters, PyTorch's default initialisation, argument and input checks.
 
+`_as_tensor` (a layer's input must be a Tensor) and `_tensor` (a function in `nn.functional` or `nn.losses`
+wraps anything else) sit side by side: layers refuse what functions accept, as in PyTorch.
+
 Private to `tinygrad_edu.nn`; the layers import these by name.
 """
 from __future__ import annotations
@@ -13,7 +16,8 @@ from tinygrad_edu.nn import init
 from tinygrad_edu.nn.module import Module
 from tinygrad_edu.tensor import Tensor
 
-__all__ = ["_DEFAULT_DTYPE", "_as_tensor", "_check_pair", "_check_sizes", "_empty_parameter", "_pytorch_default_init"]
+__all__ = ["_DEFAULT_DTYPE", "_as_tensor", "_check_pair", "_check_sizes", "_empty_parameter", "_pytorch_default_init",
+           "_tensor"]
 
 
 _DEFAULT_DTYPE = np.float32
@@ -37,6 +41,11 @@ def _as_tensor(x: Any, layer: Module | None = None) -> Tensor:
     kind = f"numpy.ndarray of dtype {x.dtype}" if isinstance(x, np.ndarray) else type(x).__name__
     raise TypeError(f"{name} expects a Tensor as input, got a {kind}; wrap the data first, e.g. "
                     "Tensor(x, dtype=np.float32) to match float32 weights")
+
+
+def _tensor(value: Any) -> Tensor:
+    """The argument of a function in `nn.functional` or `nn.losses`: a Tensor as it is, anything else wrapped."""
+    return value if isinstance(value, Tensor) else Tensor(value)
 
 
 def _check_sizes(layer: Module, **sizes: Any) -> None:

@@ -52,8 +52,8 @@ class Sequential(Module):
 
     def forward(self, x: Any) -> Any:
         """Feed x through every layer in turn."""
-        for layer in self:
-            x = layer(x)
+        for index in range(self._length):  # as __iter__, without a generator on the per-step path
+            x = getattr(self, str(index))(x)
         return x
 
     def __len__(self) -> int:

@@ -33,10 +33,11 @@ class Linear(Module):
     def forward(self, x: Any) -> Tensor:
         """Apply the affine map to the last axis of `x`."""
         x = _as_tensor(x, self)
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        shape = x.shape
+        if not shape or shape[-1] != self.in_features:
             raise ValueError(
                 f"{self!r} expects inputs whose last axis has {self.in_features} features, "
-                f"got input of shape {x.shape} ({x.shape[-1] if x.ndim else 'a scalar'} features)")
+                f"got input of shape {shape} ({shape[-1] if shape else 'a scalar'} features)")
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:

@@ -161,16 +161,17 @@ class Optimizer:
         """Update every parameter that has a gradient; return `closure()` if one is given."""
         loss = closure() if closure is not None else None
         changed: list[Tensor] = []
+        states, update = self.state, self._update
         try:
             for group in self.param_groups:
                 for param in group["params"]:
-                    if param.grad is not None:
-                        grad = param.grad.data if isinstance(param.grad, Tensor) else np.asarray(param.grad)
-                        state = self.state.get(param)
+                    grad = param.grad
+                    if grad is not None:
+                        state = states.get(param)
                         if state is None:
-                            state = self.state[param] = {}
+                            state = states[param] = {}
                         changed.append(param)
-                        self._update(param.data, grad, state, group)
+                        update(param.data, grad.data if isinstance(grad, Tensor) else np.asarray(grad), state, group)
         finally:
             mark_changed_in_place_all(changed)  # bumps each param._version; a retained graph that saved one now raises
         return loss
