@@ -146,10 +146,10 @@ def run_backward(
             g, sequence = pending.pop(node), node.sequence
             if node.saved is FREED:
                 raise RuntimeError(_SECOND_BACKWARD_MESSAGE.format(op=node.op_name))
-            if node.hooks is not None or node.retained is not None or node in wanted:
+            if wanted or node.hooks is not None or node.retained is not None:
                 g = _visit_tensor(node, g, wanted, results, create_graph, handed_out)
-            if sequence <= floor:
-                continue  # grad(): nothing it was asked for lies behind this node: it is neither run nor freed
+                if sequence <= floor:
+                    continue  # grad(): nothing it was asked for lies behind this node: it is neither run nor freed
             node_inputs = node.inputs if sequence > last_change else _inputs_as_recorded(node)
             if plain:  # the usual case, without a function call: the rule on bare arrays
                 grads = node.vjp(xp, g, node.output_data, *node.input_data)
