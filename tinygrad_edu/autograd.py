@@ -133,7 +133,7 @@ def run_backward(
     handed_out = {id(root_grad._data) for root_grad in root_grads}  # arrays the caller may still hold
     pending, heap = _start(roots, root_grads, create_graph)
     floor, last_change, limit = _pruning_floor(wanted), in_place._last_change, RECORD_LIMIT
-    record, accumulate = _record_gradients, inputs is None
+    record = _record_gradients
     newest = None  # a waiting node kept beside the heap: in a chain the heap stays empty
     shared: dict = {}  # summaries of large gradients sent into nodes (see _record_as_sent)
     with _WalkModes(create_graph) as check_anomaly:
@@ -186,19 +186,8 @@ def run_backward(
                     total = previous + grad
                     pending[key] = total if type(total) is grad_type else np.asarray(total)  # 0-d sums give scalars
             if record:  # what drawings read
-                if sent is None and node.output_data.size <= limit:  # the rule's own values
-                    node._grad_output, node._grads_to_inputs = g, grads
-                else:
-                    _record_as_sent(node, g, sent or grads, node_inputs, limit, shared)
-        for tensor, grad in pending.items():  # what is left are the leaves (and roots that are leaves)
-            if tensor in wanted or tensor._hooks is not None or create_graph:
-                _deliver_to_leaf(tensor, grad, wanted, results, accumulate, create_graph, handed_out)
-            elif accumulate and tensor.requires_grad:  # tensor.grad += grad, the common case inline
-                old = tensor.grad
-                if old is not None:
-                    tensor.grad = tensor._make(old._data + grad, None, False)
-                else:
-                    tensor.grad = tensor._make(_adoptable(grad, tensor._data.dtype, handed_out), None, False)
+                _record_as_sent(node, g, sent or grads, sent is not None, node_inputs, limit, shared)
+        _deliver_to_leaves(pending, wanted, results, inputs is None, create_graph, handed_out)
     return results if inputs is not None else None
 
 
@@ -319,6 +308,20 @@ def _to_input_gradient(grad: Any, tensor: "Tensor", node: Function, xp: Any) -> 
     if grad.dtype != tensor.dtype:
         grad = grad.cast(tensor.dtype) if xp.records_graph else grad.astype(tensor.dtype)
     return grad
+
+
+def _deliver_to_leaves(pending: dict, wanted: dict, results: list, accumulate: bool, create_graph: bool,
+                       handed_out: set) -> None:
+    """After the walk, what is left in ``pending`` are the leaves' gradients (and roots that are leaves)."""
+    for tensor, grad in pending.items():
+        if tensor in wanted or tensor._hooks is not None or create_graph:
+            _deliver_to_leaf(tensor, grad, wanted, results, accumulate, create_graph, handed_out)
+        elif accumulate and tensor.requires_grad:  # tensor.grad += grad, the common case inline
+            old = tensor.grad
+            if old is not None:
+                tensor.grad = tensor._make(old._data + grad, None, False)
+            else:
+                tensor.grad = tensor._make(_adoptable(grad, tensor._data.dtype, handed_out), None, False)
 
 
 def _deliver_to_leaf(tensor: Any, grad: Any, wanted: dict, results: list, accumulate: bool, create_graph: bool,

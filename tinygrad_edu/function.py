@@ -378,14 +378,19 @@ class GradientSummary(NamedTuple):
         return f"GradientSummary(norm={self.norm:.4g}, shape={self.shape}, dtype={self.dtype})"
 
 
-def _record_as_sent(node: Function, g: Any, sent: Sequence[Any], node_inputs: tuple, limit: int,
+def _record_as_sent(node: Function, g: Any, sent: Sequence[Any], changed: bool, node_inputs: tuple, limit: int,
                     shared: dict) -> None:
     """Keep what a node received and sent for drawings (`Function.grad_output`, `Function.grads_to_inputs`),
     a large gradient into an intermediate as its `GradientSummary`, so the graph holds no large gradients.
 
-    A summary sent into a node waits in ``shared`` (by a weak reference to the gradient, which it
-    does not keep alive); the node reuses it if it received that very gradient.
+    ``changed``: the walk reshaped or cast some of what the rule returned, or some gradient is large;
+    otherwise the rule's own values are kept as they are.  A summary sent into a node waits in
+    ``shared`` (by a weak reference to the gradient, which it does not keep alive); the node reuses
+    it if it received that very gradient.
     """
+    if not changed and node.output_data.size <= limit:
+        node._grad_output, node._grads_to_inputs = g, sent
+        return
     records: list = []
     for tensor, grad in zip(node_inputs, sent):
         if grad is None or not tensor.requires_grad:
