@@ -49,19 +49,30 @@ class _ThreeInputs(Function):
         return grad_output, grad_output, grad_output
 
 
-@pytest.mark.parametrize("needs", [(True,), (True, False), (False, True), (True, True),
-                                   (True, False, False), (False, False, True), (True, True, True)])
+class _FourInputs(Function):
+    def forward(ctx, a, b, c, d):
+        return a * b * c * d
+
+    def backward(ctx, grad_output):
+        return grad_output, grad_output, grad_output, grad_output
+
+
+_BY_COUNT = {1: Tensor.tanh, 2: Tensor.__mul__, 3: _ThreeInputs.apply, 4: _FourInputs.apply}
+
+
+@pytest.mark.parametrize("needs", [(True,), (True, False), (False, True), (True, True), (True, False, False),
+                                   (False, False, True), (True, True, True), (False, True, False, True)])
 def test_needs_input_grad_has_one_bool_per_input_of_a_recorded_node(needs):
     inputs = [Tensor([2.0], requires_grad=flag) for flag in needs]
-    op = {1: tinygrad_edu.Tensor.tanh, 2: tinygrad_edu.Tensor.__mul__, 3: _ThreeInputs.apply}[len(needs)]
+    op = _BY_COUNT[len(needs)]
     node = op(*inputs)._ctx
     assert node.needs_input_grad == needs and all(type(flag) is bool for flag in node.needs_input_grad)
 
 
-@pytest.mark.parametrize("count", [1, 2, 3])
+@pytest.mark.parametrize("count", [1, 2, 3, 4])
 def test_no_node_is_recorded_when_no_input_needs_grad(count):
     inputs = [Tensor([2.0]) for _ in range(count)]
-    op = {1: tinygrad_edu.Tensor.tanh, 2: tinygrad_edu.Tensor.__mul__, 3: _ThreeInputs.apply}[count]
+    op = _BY_COUNT[count]
     out = op(*inputs)
     assert out._ctx is None and not out.requires_grad
 

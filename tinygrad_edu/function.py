@@ -264,6 +264,8 @@ class Function:
             elif count == 1:
                 first = inputs[0]._data
                 arrays = (first,)
+            elif count == 3:  # Linear with a bias, attention's q, k, v...
+                arrays = (inputs[0]._data, inputs[1]._data, inputs[2]._data)
             else:
                 arrays = tuple([t._data for t in inputs])
         except AttributeError:
@@ -294,7 +296,8 @@ class Function:
             elif count == 1:
                 needs = (True,) if inputs[0].requires_grad else ()
             else:
-                needs = tuple([t.requires_grad for t in inputs])
+                needs = (inputs[0].requires_grad, inputs[1].requires_grad, inputs[2].requires_grad) if count == 3 \
+                    else tuple([t.requires_grad for t in inputs])
                 if True not in needs:
                     needs = ()
             if needs:
