@@ -257,7 +257,7 @@ class Function:
         ctx.inputs = inputs
         ctx.saved = ()
         count = len(inputs)
-        try:  # one and two inputs spelled out: no tuple built to be unpacked again (the per-op path)
+        try:  # one to three inputs spelled out: no tuple built to be unpacked again (the per-op path)
             if count == 2:
                 first, second = inputs[0]._data, inputs[1]._data
                 arrays: tuple = (first, second)
