@@ -41,6 +41,42 @@ def test_python_number_operand_is_a_constant_tensor_input():
     assert isinstance(constant, Tensor) and not constant.requires_grad and constant.item() == 2.0
 
 
+class _ThreeInputs(Function):
+    def forward(ctx, a, b, c):
+        return a * b * c
+
+    def backward(ctx, grad_output):
+        return grad_output, grad_output, grad_output
+
+
+class _FourInputs(Function):
+    def forward(ctx, a, b, c, d):
+        return a * b * c * d
+
+    def backward(ctx, grad_output):
+        return grad_output, grad_output, grad_output, grad_output
+
+
+_BY_COUNT = {1: Tensor.tanh, 2: Tensor.__mul__, 3: _ThreeInputs.apply, 4: _FourInputs.apply}
+
+
+@pytest.mark.parametrize("needs", [(True,), (True, False), (False, True), (True, True), (True, False, False),
+                                   (False, False, True), (True, True, True), (False, True, False, True)])
+def test_needs_input_grad_has_one_bool_per_input_of_a_recorded_node(needs):
+    inputs = [Tensor([2.0], requires_grad=flag) for flag in needs]
+    op = _BY_COUNT[len(needs)]
+    node = op(*inputs)._ctx
+    assert node.needs_input_grad == needs and all(type(flag) is bool for flag in node.needs_input_grad)
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4])
+def test_no_node_is_recorded_when_no_input_needs_grad(count):
+    inputs = [Tensor([2.0]) for _ in range(count)]
+    op = _BY_COUNT[count]
+    out = op(*inputs)
+    assert out._ctx is None and not out.requires_grad
+
+
 def test_after_backward_a_node_holds_its_output_gradient_and_the_gradients_it_sent(gradient_records):
     a, b = leaf([1.0, 2.0]), Tensor([5.0, 6.0], dtype=np.float64)
     out = a * b

@@ -294,6 +294,18 @@ def test_elementwise_maximum_and_minimum_split_ties_equally(method):
     assert b.grad.tolist() == [1.0 - w for w in winner_a]
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int32, np.int64])
+def test_square_by_a_number_two_gives_numpys_power_bit_for_bit(dtype):
+    values = np.array([-3.5, -0.0, 0.0, 1e-3, 7.25, 300.0, np.inf, np.nan] if np.dtype(dtype).kind == "f"
+                      else [-3, 0, 7, 300], dtype=dtype)
+    with np.errstate(all="ignore"):
+        for exponent in (2, 2.0, np.asarray(2, dtype=dtype)) if np.dtype(dtype).kind == "f" else (2, np.int64(2)):
+            result = (Tensor(values, dtype=dtype) ** exponent).data
+            expected = np.power(values, np.asarray(exponent, dtype=dtype))
+            assert result.dtype == expected.dtype and np.array_equal(result, expected, equal_nan=True)
+    assert (Tensor(np.array([2, 3]), dtype=np.int64) ** 2.0).dtype == np.float64  # not squared as integers
+
+
 def test_pow_with_base_zero_and_exponent_two_has_zero_gradient():
     x = leaf([0.0])
     with warnings.catch_warnings():

@@ -59,6 +59,36 @@ def test_float32_stays_float32_through_python_scalars():
 
 # ---------------------------------------------------------------- attributes and conversion
 
+def test_number_operands_keep_the_sign_of_zero_and_nan():
+    x = Tensor([1.0, 2.0])
+    for _ in range(2):  # the second time may reuse a kept constant
+        assert np.signbit((x * -0.0).data).all() and not np.signbit((x * 0.0).data).any()
+        assert np.isnan((x + float("nan")).data).all()
+
+
+def test_a_repeated_number_operand_is_a_read_only_constant_with_the_same_values():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    first, second = (x * 0.5)._ctx.inputs[1], (x * 0.5)._ctx.inputs[1]
+    assert first.item() == second.item() == 0.5 and first.dtype == second.dtype == np.float32
+    assert not second.data.flags.writeable
+    np.testing.assert_array_equal((x * 0.5).data, [0.5, 1.0])
+
+
+def test_number_operands_of_other_dtypes_give_the_same_results_as_before():
+    ints, doubles = Tensor(np.array([1, 2], dtype=np.int64), dtype=np.int64), Tensor(np.array([1.0], dtype=np.float64))
+    assert (ints * 0.5).dtype == np.float64 and (ints * 0.5).tolist() == [0.5, 1.0]
+    assert (ints * 2).dtype == np.int64 and (2 * ints).tolist() == [2, 4]
+    assert (doubles * 0.1).dtype == np.float64 and (doubles * 0.1).item() == 0.1
+    assert (Tensor([1.0]) * np.float64(0.1)).item() == np.float32(0.1)
+
+
+def test_in_place_update_with_a_number_leaves_the_kept_constant_unchanged():
+    t = Tensor([1.0])
+    t += 3.0
+    t *= 3.0
+    assert t.item() == 12.0 and (Tensor([1.0]) * 3.0).item() == 3.0 and (Tensor([1.0]) + 3.0).item() == 4.0
+
+
 def test_shape_ndim_is_leaf_and_requires_grad():
     x = Tensor(np.zeros((2, 3)), requires_grad=True)
     y = x * 2

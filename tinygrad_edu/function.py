@@ -257,13 +257,15 @@ class Function:
         ctx.inputs = inputs
         ctx.saved = ()
         count = len(inputs)
-        try:  # one and two inputs spelled out: no tuple built to be unpacked again (the per-op path)
-            if count == 1:
-                first = inputs[0]._data
-                arrays: tuple = (first,)
-            elif count == 2:
+        try:  # one to three inputs spelled out: no tuple built to be unpacked again (the per-op path)
+            if count == 2:
                 first, second = inputs[0]._data, inputs[1]._data
-                arrays = (first, second)
+                arrays: tuple = (first, second)
+            elif count == 1:
+                first = inputs[0]._data
+                arrays = (first,)
+            elif count == 3:  # Linear with a bias, attention's q, k, v...
+                arrays = (inputs[0]._data, inputs[1]._data, inputs[2]._data)
             else:
                 arrays = tuple([t._data for t in inputs])
         except AttributeError:
@@ -284,16 +286,21 @@ class Function:
         if type(output_data) is not _ndarray:  # NumPy returns scalars for 0-d results
             output_data = np.asarray(output_data)
         if not grad_mode._threads_without_grad or _state.grad_enabled:
+            # For one or two inputs needs_input_grad is a constant tuple, shared by the nodes: one object
+            # fewer to allocate, free and have the garbage collector look at per node. () records nothing.
             if count == 2:
-                needs: tuple = (inputs[0].requires_grad, inputs[1].requires_grad)
-                record = needs[0] or needs[1]
+                if inputs[0].requires_grad:
+                    needs: tuple = (True, True) if inputs[1].requires_grad else (True, False)
+                else:
+                    needs = (False, True) if inputs[1].requires_grad else ()
             elif count == 1:
-                record = inputs[0].requires_grad
-                needs = (record,)
+                needs = (True,) if inputs[0].requires_grad else ()
             else:
-                needs = tuple([t.requires_grad for t in inputs])
-                record = True in needs
-            if record:
+                needs = (inputs[0].requires_grad, inputs[1].requires_grad, inputs[2].requires_grad) if count == 3 \
+                    else tuple([t.requires_grad for t in inputs])
+                if True not in needs:
+                    needs = ()
+            if needs:
                 ctx.needs_input_grad = needs
                 ctx.input_data = arrays
                 ctx.output_data = output_data

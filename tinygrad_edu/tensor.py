@@ -446,14 +446,24 @@ _new_tensor = object.__new__
 
 # ---------------------------------------------------------------- argument helpers
 
+# Read once: Python 3.11 caches no attribute of the numpy module (it defines __getattr__), so each
+# ``np.number`` in _operand cost about 0.1 us; likewise ``Tensor._make`` (a staticmethod) on the class.
+_NUMBERS = (bool, int, float, np.number, np.bool_)
+_INTEGERS = (int, bool, np.integer)
+_make_tensor = Tensor._make
+_scalar_arrays: dict = {}  # (number, dtype) -> its read-only 0-d array (see _scalar_array)
+
+
 def _operand(value: Any, like: Tensor) -> Tensor:
     """A Python number, array or list as a constant Tensor for a binary op with ``like``."""
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, (bool, int, float, np.number, np.bool_)):
-        dtype = like._data.dtype if like._data.dtype.kind in "fc" or isinstance(value, (int, bool, np.integer)) \
-            else np.result_type(like._data.dtype, value)
-        return Tensor._make(np.asarray(value, dtype=dtype), None, False)
+    if isinstance(value, _NUMBERS):
+        dtype = like._data.dtype
+        if dtype.kind not in "fc" and not isinstance(value, _INTEGERS):
+            dtype = np.result_type(dtype, value)
+        array = _scalar_arrays.get((value, dtype))
+        return _make_tensor(_scalar_array(value, dtype) if array is None else array, None, False)
     if isinstance(value, np.ndarray):
         if value.dtype.kind == "f":
             return Tensor._make(value, None, False)
@@ -463,3 +473,16 @@ def _operand(value: Any, like: Tensor) -> Tensor:
     if isinstance(value, (list, tuple)):
         return _operand(_to_array(value, like._data.dtype if like._data.dtype.kind == "f" else None), like)
     raise TypeError(f"unsupported operand: Tensor and {type(value).__name__}")
+
+
+def _scalar_array(value: Any, dtype: np.dtype) -> np.ndarray:
+    """``value`` as a 0-d array of ``dtype``, shared and read-only for the numbers that recur (2, 0.5, 1e-5...).
+
+    Building it costs more than the op on a small tensor.  Zero is not kept (0.0 and -0.0 are equal
+    keys but differ), nor NaN (never an equal key), nor more than a few hundred numbers.
+    """
+    array = np.asarray(value, dtype=dtype)
+    if value and value == value and len(_scalar_arrays) < 512:
+        array.flags.writeable = False
+        _scalar_arrays[value, dtype] = array
+    return array

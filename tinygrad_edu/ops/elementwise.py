@@ -93,6 +93,8 @@ class Pow(Function):
     """
 
     def forward(ctx, a, b):
+        if b.ndim == 0 and b.dtype is a.dtype and b.item() == 2:  # x ** 2: a square is 3x faster than NumPy's power
+            return np.square(a)
         return np.power(a, b)
 
     def vjp(ctx, xp, g, out, a, b):
