@@ -295,7 +295,7 @@ def _to_input_gradient(grad: Any, tensor: "Tensor", node: Function, xp: Any) -> 
         if not isinstance(grad, type(tensor)):
             grad = tensor._make(np.asarray(grad, dtype=tensor.dtype), None, False)
     elif type(grad) is not _ndarray:
-        grad = np.asarray(getattr(grad, "data", grad))
+        grad = np.asarray(grad if isinstance(grad, np.generic) else getattr(grad, "data", grad))  # 0-d results are scalars
     if grad.shape != tensor.shape:
         try:
             grad = unbroadcast(grad, tensor.shape, xp)
