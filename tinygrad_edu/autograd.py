@@ -53,6 +53,9 @@ __all__ = [
 # model's gradients are not kept alive by the graph.
 RECORD_LIMIT = 1024
 _record_gradients = False  # read once per backward: the records above are kept only while this is on
+# Set for good once a hook or retain_grad() is put on a computed tensor; until then the walk never
+# looks for them on its nodes (two lookups per node saved in every program that uses neither).
+_nodes_watched = False
 
 
 def record_gradients(enabled: bool = True) -> bool:
@@ -133,7 +136,7 @@ def run_backward(
     handed_out = {id(root_grad._data) for root_grad in root_grads}  # arrays the caller may still hold
     pending, heap = _start(roots, root_grads, create_graph)
     floor, last_change, limit = _pruning_floor(wanted), in_place._last_change, RECORD_LIMIT
-    record = _record_gradients
+    record, visit = _record_gradients, bool(wanted) or _nodes_watched
     newest = None  # a waiting node kept beside the heap: in a chain the heap stays empty
     shared: dict = {}  # summaries of large gradients sent into nodes (see _record_as_sent)
     with _WalkModes(create_graph) as check_anomaly:
@@ -143,16 +146,21 @@ def run_backward(
                 node = heappop(heap)[1]  # the newest node waiting: all its consumers have run
             else:
                 node, newest = newest, None
-            g, sequence = pending.pop(node), node.sequence
-            if node.saved is FREED:
+            g, sequence, data = pending.pop(node), node.sequence, node.input_data
+            if data is FREED:
                 raise RuntimeError(_SECOND_BACKWARD_MESSAGE.format(op=node.op_name))
-            if wanted or node.hooks is not None or node.retained is not None:
+            if visit and (wanted or node.hooks is not None or node.retained is not None):
                 g = _visit_tensor(node, g, wanted, results, create_graph, handed_out)
                 if sequence <= floor:
                     continue  # grad(): nothing it was asked for lies behind this node: it is neither run nor freed
             node_inputs = node.inputs if sequence > last_change else _inputs_as_recorded(node)
             if plain:  # the usual case, without a function call: the rule on bare arrays
-                grads = node.vjp(xp, g, node.output_data, *node.input_data)
+                if len(data) == 2:
+                    grads = node.vjp(xp, g, node.output_data, data[0], data[1])
+                elif len(data) == 1:
+                    grads = node.vjp(xp, g, node.output_data, data[0])
+                else:
+                    grads = node.vjp(xp, g, node.output_data, *data)
                 if type(grads) is not tuple:
                     grads = (grads,) if len(node_inputs) == 1 and type(grads) is _ndarray else _as_tuple(node, grads)
                 elif len(grads) != len(node_inputs):
@@ -160,7 +168,7 @@ def run_backward(
             else:
                 grads = _call_rule(node, xp, g, create_graph, check_anomaly)
             if not retain_graph:
-                node.saved, node.input_data = FREED, ()  # free what the rule used
+                node.saved = node.input_data = FREED  # free what the rule used
             sent = None  # the gradients as sent, once one differs from what the rule returned
             for tensor, grad, index in zip(node_inputs, grads, _POSITIONS):
                 if grad is None or not tensor.requires_grad:
@@ -461,8 +469,15 @@ def hook_on(tensor: "Tensor", hook: Callable) -> Callable[[], None]:
         if tensor._ctx.hooks is None:
             tensor._ctx.hooks = []
         hooks = tensor._ctx.hooks
+        watch_nodes()
     hooks.append(hook)
     return functools.partial(_remove_hook, hooks, hook)
+
+
+def watch_nodes() -> None:
+    """From now on the walk looks at every node for hooks and ``retain_grad`` (called when one is set on a node)."""
+    global _nodes_watched
+    _nodes_watched = True
 
 
 def _remove_hook(hooks: list, hook: Callable) -> None:

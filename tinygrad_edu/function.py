@@ -42,6 +42,23 @@ class _Freed:
 FREED = _Freed()
 
 
+_constants: dict = {}  # (value, dtype) -> read-only 0-d array, for the ops' own constants (see constant)
+
+
+def constant(value: Any, dtype: Any) -> np.ndarray:
+    """An op's own constant (the 0 of relu, the 1 of sigmoid) as a shared, read-only 0-d array of ``dtype``.
+
+    Given a Python number, NumPy works out the result's dtype on every call: on a small
+    array ``x - 1`` costs twice as much as ``x - one`` with ``one`` a 0-d array of x's dtype.
+    """
+    array = _constants.get((value, dtype))
+    if array is None:
+        array = np.asarray(value, dtype=dtype)
+        array.flags.writeable = False
+        _constants[value, dtype] = array
+    return array
+
+
 class ArrayOps:
     """The array namespace ``xp`` of a backward rule when nothing is recorded: NumPy on bare arrays.
 
@@ -51,6 +68,7 @@ class ArrayOps:
     """
 
     records_graph = False
+    constant = staticmethod(constant)
     exp = np.exp
     log = np.log
     where = np.where
@@ -147,7 +165,7 @@ class Function:
     op_name = ""  # filled per subclass by __init_subclass__ (class name, lower case)
 
     inputs: tuple
-    input_data: tuple          # the inputs' arrays as the forward saw them; () once a backward freed the node
+    input_data: tuple          # the inputs' arrays as the forward saw them; FREED once a backward freed the node
     needs_input_grad: tuple
     output_data: np.ndarray
     saved: Any                 # () until save_for_backward; FREED after backward

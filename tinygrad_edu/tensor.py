@@ -29,6 +29,7 @@ import numpy as np
 from . import autograd, in_place
 from .checks import AxisError, index_arg
 from .dtypes import DEFAULT_DTYPE, DtypeError
+from .function import constant
 from .ops.elementwise import Abs, Add, Div, ElementwiseMethods, Mul, Neg, Pow, Sub
 from .ops.matmul import MatMul, MatMulMethods
 from .ops.movement import Expand, GetItem, MovementMethods, Permute
@@ -85,6 +86,11 @@ class TensorOps:
     `autograd.ArrayOps`, as Tensor operations, so running a rule records it."""
 
     records_graph = True
+
+    @staticmethod
+    def constant(value: Any, dtype: Any) -> "Tensor":
+        """An op's own constant as a Tensor that needs no gradient (shared read-only data)."""
+        return Tensor._make(constant(value, dtype), None, False)
 
     @staticmethod
     def exp(x: "Tensor") -> "Tensor":

@@ -64,6 +64,7 @@ class AutogradMethods:
             raise RuntimeError("retain_grad() on a tensor that does not require grad")
         if self._ctx is not None:
             self._ctx.retained = weakref.ref(self)
+            autograd.watch_nodes()
 
     def register_hook(self: Tensor, hook: Callable[[Tensor], Optional[Tensor]]) -> _HookHandle:
         """Call ``hook(grad)`` with the gradient flowing into this tensor; a returned Tensor replaces it."""

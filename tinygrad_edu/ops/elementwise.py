@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import numpy as np
 
 from ..autograd import Function
+from ..function import constant
 from ..grad_mode import _quiet_numpy, _restore_numpy
 from .transcendental import (
     Acos,
@@ -171,10 +172,11 @@ class Relu(Function):
     """d relu(a)/da = 1 if a > 0 else 0 (0 at a = 0)."""
 
     def forward(ctx, a):
-        return np.maximum(a, 0)
+        return np.maximum(a, constant(0, a.dtype))
 
     def vjp(ctx, xp, g, out, a):
-        return g * (ctx.inputs[0].data > 0)  # a bool mask keeps the gradient's dtype
+        data = ctx.inputs[0].data
+        return g * (data > constant(0, data.dtype))  # a bool mask keeps the gradient's dtype
 
 
 class Sigmoid(Function):
@@ -191,13 +193,15 @@ class Sigmoid(Function):
         token = _quiet_numpy()
         try:
             denominator = np.exp(np.negative(a))
-            denominator += 1
-            return 1 / denominator
+            if type(denominator) is not np.ndarray:  # a 0-d input gives a NumPy scalar
+                return 1 / (1 + denominator)
+            np.add(denominator, constant(1, denominator.dtype), denominator)  # in place (out= as keyword costs more)
+            return np.reciprocal(denominator, denominator)  # 1 / (1 + e^-a), in place
         finally:
             _restore_numpy(token)
 
     def vjp(ctx, xp, g, out, a):
-        return g * out * (1 - out)
+        return g * out * (xp.constant(1, out.dtype) - out)  # 1 - s is exact for s >= 1/2: no cancellation
 
 
 class Tanh(Function):
@@ -207,7 +211,7 @@ class Tanh(Function):
         return np.tanh(a)
 
     def vjp(ctx, xp, g, out, a):
-        return g * (1 - out * out)
+        return g * (xp.constant(1, out.dtype) - out * out)
 
 
 class Softplus(Function):

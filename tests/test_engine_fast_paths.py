@@ -1,0 +1,83 @@
+"""The engine's shortcuts give what the long way gives: hooks found in a fresh program, the ops' shared constants."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tinygrad_edu import Tensor
+from tinygrad_edu.function import constant
+
+
+def _fresh_program(code: str) -> str:
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+
+def test_a_hook_on_a_computed_tensor_runs_in_a_program_that_had_none_before():
+    # The walk skips looking for hooks until the first one is set on a node: the first one must count.
+    code = (
+        "import numpy as np, tinygrad_edu.autograd as a\n"
+        "from tinygrad_edu import Tensor\n"
+        "x = Tensor(np.ones(3), requires_grad=True)\n"
+        "(x * 2).sum().backward()\n"  # a backward before any hook
+        "before = a._nodes_watched\n"
+        "y = x * 2\n"
+        "seen = []\n"
+        "y.register_hook(lambda g: seen.append(g.tolist()) or g * 10)\n"
+        "x.grad = None\n"
+        "y.sum().backward()\n"
+        "print(before, a._nodes_watched, seen, x.grad.tolist())\n"
+    )
+    assert _fresh_program(code).strip() == "False True [[1.0, 1.0, 1.0]] [20.0, 20.0, 20.0]"
+
+
+def test_retain_grad_works_in_a_program_with_no_hooks():
+    code = (
+        "import numpy as np\n"
+        "from tinygrad_edu import Tensor\n"
+        "x = Tensor(np.ones(2), requires_grad=True)\n"
+        "(x * 3).sum().backward()\n"
+        "y = x * 3\n"
+        "y.retain_grad()\n"
+        "(y * y).sum().backward()\n"
+        "print(y.grad.tolist())\n"
+    )
+    assert _fresh_program(code).strip() == "[6.0, 6.0]"
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int64])
+def test_constant_is_a_shared_read_only_0d_array_of_the_dtype(dtype):
+    one = constant(1, np.dtype(dtype))
+    assert one.shape == () and one.dtype == dtype and one == 1
+    assert constant(1, np.dtype(dtype)) is one
+    with pytest.raises(ValueError):
+        one[...] = 2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_and_its_rule_are_the_textbook_formulas_in_the_dtype(dtype):
+    a = np.linspace(-30, 30, 61).astype(dtype)
+    x = Tensor(a, requires_grad=True)
+    out = x.sigmoid()
+    g = np.full(a.shape, 0.5, dtype)
+    out.backward(Tensor(g))
+    assert out.dtype == dtype and x.grad.dtype == dtype
+    np.testing.assert_allclose(out.data, 1 / (1 + np.exp(-a.astype(np.float64))), rtol=4 * np.finfo(dtype).eps)
+    s = out.data
+    np.testing.assert_array_equal(x.grad.data, g * s * (1 - s))  # bit for bit
+    scalar = Tensor(np.asarray(0.0, dtype)).sigmoid()  # 0-d: NumPy returns scalars, not arrays
+    assert scalar.shape == () and scalar.dtype == dtype and scalar.item() == 0.5
+
+
+def test_relu_and_tanh_keep_dtype_and_values():
+    a = np.array([-2.0, -0.0, 0.0, 3.0], np.float32)
+    x = Tensor(a, requires_grad=True)
+    x.relu().sum().backward()
+    assert x.relu().dtype == np.float32 and x.grad.dtype == np.float32
+    assert x.relu().tolist() == [0.0, 0.0, 0.0, 3.0] and x.grad.tolist() == [0.0, 0.0, 0.0, 1.0]
+    ints = Tensor(np.array([-1, 2], np.int64), dtype=np.int64).relu()
+    assert ints.dtype == np.int64 and ints.tolist() == [0, 2]
+    t = Tensor(a, requires_grad=True)
+    t.tanh().sum().backward()
+    y = np.tanh(a)
+    np.testing.assert_array_equal(t.grad.data, 1 - y * y)  # bit for bit
