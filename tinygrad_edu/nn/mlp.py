@@ -25,6 +25,7 @@ from tinygrad_edu.nn.activation import (
 from tinygrad_edu.nn.container import Lambda, Sequential
 from tinygrad_edu.nn.linear import Identity, Linear
 from tinygrad_edu.nn.module import Module
+from tinygrad_edu.tensor import Tensor
 
 __all__ = ["MLP"]
 
@@ -87,4 +88,4 @@ class MLP(Module):
 
     def forward(self, x: Any) -> Any:
         """Run the network."""
-        return self.layers(_as_tensor(x, self))
+        return self.layers(x if isinstance(x, Tensor) else _as_tensor(x, self))
