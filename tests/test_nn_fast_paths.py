@@ -216,3 +216,53 @@ def test_optimizer_zero_grad(set_to_none):
 def test_mlp_still_refuses_arrays():
     with pytest.raises(TypeError, match="MLP expects a Tensor as input"):
         nn.MLP([2, 1])(np.ones((1, 2), np.float32))
+
+
+def test_mlp_records_its_layers_call_as_module_call_does(monkeypatch):
+    from tinygrad_edu.nn import mlp
+    tg.manual_seed(0)
+    model = nn.MLP([3, 4, 2])
+    x = Tensor(np.ones((2, 3), np.float32))
+    previous = record_module_calls(True)
+    try:
+        out_fast = model(x)
+        fast = _structure(x, out_fast)
+        monkeypatch.setattr(mlp, "_module_call", object())  # model.layers through layers(x), as before
+        out_slow = model(x)
+        slow = _structure(x, out_slow)
+    finally:
+        record_module_calls(previous)
+    assert fast == slow and np.array_equal(out_fast.numpy(), out_slow.numpy())
+    assert [type(m).__name__ for m, _ in module_calls(out_fast)] == ["Linear", "Sequential", "MLP"]
+
+
+# ----- cross_entropy: the argument checks run in full only for types other than float / int -------------------
+
+@pytest.mark.parametrize("options, error, message", [
+    ({"label_smoothing": True}, ValueError, "label_smoothing must be a number in"),
+    ({"label_smoothing": "0.1"}, ValueError, "label_smoothing must be a number in"),
+    ({"label_smoothing": 1.5}, ValueError, "label_smoothing must be a number in"),
+    ({"label_smoothing": float("nan")}, ValueError, "label_smoothing must be a number in"),
+    ({"label_smoothing": np.float32(2.0)}, ValueError, "label_smoothing must be a number in"),
+    ({"ignore_index": True}, TypeError, "ignore_index must be an int"),
+    ({"ignore_index": 1.0}, TypeError, "ignore_index must be an int"),
+    ({"ignore_index": "1"}, TypeError, "ignore_index must be an int"),
+    ({"reduction": "avg"}, ValueError, "reduction must be one of"),
+])
+def test_cross_entropy_argument_errors(options, error, message):
+    logits = Tensor(np.zeros((2, 3), np.float32))
+    with pytest.raises(error, match=message):
+        F.cross_entropy(logits, np.array([0, 1]), **options)
+
+
+@pytest.mark.parametrize("options", [{}, {"label_smoothing": 0}, {"label_smoothing": np.float64(0.0)},
+                                     {"label_smoothing": np.float32(0.1)}, {"label_smoothing": 0.1},
+                                     {"ignore_index": np.int64(-100)}, {"ignore_index": 1}, {"reduction": "sum"}])
+def test_cross_entropy_accepts_numbers_of_other_types(options):
+    logits = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    target = np.array([0, 2, 1, 2])
+    as_python = {key: value.item() if isinstance(value, np.generic) else value for key, value in options.items()}
+    as_python = {key: float(value) if key == "label_smoothing" else value for key, value in as_python.items()}
+    expected = F.cross_entropy(Tensor(logits), target, **as_python).numpy()
+    assert np.allclose(F.cross_entropy(Tensor(logits), target, **options).numpy(), expected)
+    assert np.allclose(F.cross_entropy(logits, target, **options).numpy(), expected)  # an array is wrapped
