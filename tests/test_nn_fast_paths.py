@@ -55,6 +55,28 @@ def test_linear_errors_are_the_checked_paths():
         assert fast == checked and fast[0] is ValueError
 
 
+def _outcome(call, x):
+    try:
+        return "value", call(x).numpy()
+    except Exception as error:  # noqa: BLE001 (the two paths must fail alike, whatever the error)
+        return type(error), str(error)
+
+
+@pytest.mark.parametrize("weight_kind, bias_kind", [("array", "tensor"), ("tensor", "array"), ("array", "none"),
+                                                    ("list", "tensor")])
+def test_linear_with_parameters_that_are_not_tensors_takes_the_checked_path(weight_kind, bias_kind):
+    tg.manual_seed(0)
+    layer = nn.Linear(3, 4, bias=bias_kind != "none")
+    convert = {"array": lambda t: t.numpy().copy(), "list": lambda t: t.tolist(), "tensor": lambda t: t}
+    layer.weight = convert[weight_kind](layer.weight)
+    if layer.bias is not None:
+        layer.bias = convert[bias_kind](layer.bias)
+    x = Tensor(np.ones((2, 3), np.float32))
+    fast, checked = _outcome(layer, x), _outcome(layer._checked_forward, x)
+    assert fast[0] == checked[0]
+    assert np.array_equal(fast[1], checked[1]) if fast[0] == "value" else fast[1] == checked[1]
+
+
 @pytest.mark.parametrize("module, function", [(nn.ReLU(), F.relu), (nn.Sigmoid(), F.sigmoid), (nn.Tanh(), F.tanh)])
 def test_activation_modules_match_their_functions(module, function):
     grads = []

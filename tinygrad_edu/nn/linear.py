@@ -33,13 +33,15 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Tensor:
         """Apply the affine map to the last axis of `x`."""
-        if isinstance(x, Tensor):  # the usual call: F.linear's op once, with its checks and this layer's in one place
-            weight, bias = self.weight, self.bias
-            shape, weight_shape = x.shape, weight.shape
+        # The usual call: F.linear's op at once, after its checks and this layer's, on the arrays' shapes
+        # (read from the `_data` slot: a `.shape` property call costs about as much as the whole check).
+        weight, bias = self.weight, self.bias
+        if isinstance(x, Tensor) and isinstance(weight, Tensor):
+            shape, weight_shape = x._data.shape, weight._data.shape
             if shape and shape[-1] == self.in_features and len(weight_shape) == 2 and shape[-1] == weight_shape[1]:
                 if bias is None:
                     return ops_matmul.Linear.apply(x, weight)
-                if bias.shape == weight_shape[:1]:
+                if isinstance(bias, Tensor) and bias._data.shape == weight_shape[:1]:
                     return ops_matmul.Linear.apply(x, weight, bias)
         return self._checked_forward(x)
 

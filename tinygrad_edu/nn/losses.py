@@ -192,7 +192,7 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean", ignore_inde
     if not isinstance(logits, Tensor):
         logits = Tensor(logits)
     spatial_shape: tuple[int, ...] | None = None
-    if len(logits.shape) > 2:
+    if logits._data.ndim > 2:  # the array read directly: cheaper than the .ndim property
         target_shape = np.shape(target.data if isinstance(target, Tensor) else target)
         expected = (logits.shape[0],) + logits.shape[2:]
         if tuple(target_shape) != expected:
@@ -227,7 +227,7 @@ def _plain_class_indices(logits: Tensor, target: Any, ignore_index: int) -> np.n
     mistake.
     """
     indices = target.data if isinstance(target, Tensor) else np.asarray(target)
-    shape = logits.shape
+    shape = logits._data.shape  # the array read directly: cheaper than the .shape property
     if len(shape) != 2 or indices.dtype.kind not in "iu" or indices.shape != shape[:1] or not indices.size:
         return None
     classes = shape[1]
