@@ -14,7 +14,7 @@ from tinygrad_edu.tensor import Tensor
 __all__ = ["Lambda", "ModuleDict", "ModuleList", "Sequential"]
 
 _module_call = Module.__call__
-_INDEX_NAMES = [str(index) for index in range(16)]  # Sequential.forward's attribute names, grown as needed
+_INDEX_NAMES = tuple(str(index) for index in range(64))  # Sequential.forward's attribute names (longer: str())
 
 
 class Lambda(Module):
@@ -57,10 +57,9 @@ class Sequential(Module):
 
     def forward(self, x: Any) -> Any:
         """Feed x through every layer in turn."""
-        names = _INDEX_NAMES  # "0", "1", ...: as __iter__, without a generator or str() on the per-step path
-        if len(names) < self._length:
-            names.extend(str(index) for index in range(len(names), self._length))
-        for name in names[:self._length]:
+        length = self._length  # the names "0", "1", ...: as __iter__, without a generator or str() per layer
+        names = _INDEX_NAMES[:length] if length <= len(_INDEX_NAMES) else [str(index) for index in range(length)]
+        for name in names:
             layer = getattr(self, name)
             if type(layer).__call__ is _module_call:  # Module.__call__ inlined: one Python call less per layer
                 output = layer.forward(x)
