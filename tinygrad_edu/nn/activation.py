@@ -21,6 +21,8 @@ class ReLU(Module):
 
     def forward(self, x: Any) -> Tensor:
         """Apply elementwise."""
+        if isinstance(x, Tensor):  # F.relu would only check that again
+            return x.relu()
         return F.relu(_as_tensor(x, self))
 
 
@@ -44,6 +46,8 @@ class Sigmoid(Module):
 
     def forward(self, x: Any) -> Tensor:
         """Apply elementwise."""
+        if isinstance(x, Tensor):  # F.sigmoid would only check that again
+            return x.sigmoid()
         return F.sigmoid(_as_tensor(x, self))
 
 
@@ -52,6 +56,8 @@ class Tanh(Module):
 
     def forward(self, x: Any) -> Tensor:
         """Apply elementwise."""
+        if isinstance(x, Tensor):  # F.tanh would only check that again
+            return x.tanh()
         return F.tanh(_as_tensor(x, self))
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from tinygrad_edu.nn import functional as F  # noqa: N812 (the PyTorch convention)
 from tinygrad_edu.nn._layer_helpers import _as_tensor, _check_sizes, _empty_parameter, _pytorch_default_init
 from tinygrad_edu.nn.module import Module
+from tinygrad_edu.ops import matmul as ops_matmul
 from tinygrad_edu.tensor import Tensor
 
 __all__ = ["Flatten", "Identity", "Linear"]
@@ -32,6 +33,21 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Tensor:
         """Apply the affine map to the last axis of `x`."""
+        # The usual call: F.linear's op at once, after its checks and this layer's, on the arrays' shapes
+        # (read from the `_data` slot: a `.shape` property call costs about as much as the whole check).
+        weight, bias = self.weight, self.bias
+        if isinstance(x, Tensor) and isinstance(weight, Tensor):
+            shape, weight_shape = x._data.shape, weight._data.shape
+            if shape and shape[-1] == self.in_features and len(weight_shape) == 2 and shape[-1] == weight_shape[1]:
+                if bias is None:
+                    return ops_matmul.Linear.apply(x, weight)
+                if isinstance(bias, Tensor) and bias._data.shape == weight_shape[:1]:
+                    return ops_matmul.Linear.apply(x, weight, bias)
+        return self._checked_forward(x)
+
+    def _checked_forward(self, x: Any) -> Tensor:
+        """The forward that names what is wrong: a non-Tensor input, the wrong width, a weight or bias of the
+        wrong shape (the fast path above takes every call these checks pass)."""
         x = _as_tensor(x, self)
         shape = x.shape
         if not shape or shape[-1] != self.in_features:

@@ -180,15 +180,19 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean", ignore_inde
     - `label_smoothing` = e in [0, 1]: the target becomes (1 - e) onehot(y) + e / C,
       so loss_i = (1 - e) (-log p_i[y_i]) + (e / C) sum_c (-log p_i[c]).
     """
-    _check_reduction("cross_entropy", reduction)
-    if isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float, np.floating)) or not (
+    if reduction not in _REDUCTIONS:
+        _check_reduction("cross_entropy", reduction)
+    # The checks below in full only for what the defaults' types (a float, an int) do not already settle.
+    if type(label_smoothing) is not float and (
+            isinstance(label_smoothing, bool) or not isinstance(label_smoothing, (int, float, np.floating))) or not (
             0.0 <= label_smoothing <= 1.0):
         raise ValueError(f"cross_entropy: label_smoothing must be a number in [0, 1], got {label_smoothing!r}")
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer)):
+    if type(ignore_index) is not int and (isinstance(ignore_index, bool) or not isinstance(ignore_index, (int, np.integer))):
         raise TypeError(f"cross_entropy: ignore_index must be an int, got {ignore_index!r}")
-    logits = _tensor(logits)
+    if not isinstance(logits, Tensor):
+        logits = Tensor(logits)
     spatial_shape: tuple[int, ...] | None = None
-    if logits.ndim > 2:
+    if logits._data.ndim > 2:  # the array read directly: cheaper than the .ndim property
         target_shape = np.shape(target.data if isinstance(target, Tensor) else target)
         expected = (logits.shape[0],) + logits.shape[2:]
         if tuple(target_shape) != expected:
@@ -223,10 +227,10 @@ def _plain_class_indices(logits: Tensor, target: Any, ignore_index: int) -> np.n
     mistake.
     """
     indices = target.data if isinstance(target, Tensor) else np.asarray(target)
-    if logits.ndim != 2 or indices.dtype.kind not in "iu" or indices.shape != (logits.shape[0],) or \
-            not indices.size:
+    shape = logits._data.shape  # the array read directly: cheaper than the .shape property
+    if len(shape) != 2 or indices.dtype.kind not in "iu" or indices.shape != shape[:1] or not indices.size:
         return None
-    classes = logits.shape[1]
+    classes = shape[1]
     if 0 <= ignore_index < classes or np.minimum.reduce(indices) < 0 or np.maximum.reduce(indices) >= classes:
         return None
     return indices.astype(np.int64, copy=False)

@@ -151,10 +151,12 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the gradients: `.grad = None` (PyTorch's default), or zeros in place."""
-        for param in self.params:
-            if set_to_none or param.grad is None:
+        if set_to_none:
+            for param in self.params:
                 param.grad = None
-            else:
+            return
+        for param in self.params:
+            if param.grad is not None:
                 param.grad.data[...] = 0
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -164,6 +166,18 @@ class Optimizer:
         states, update = self.state, self._update
         try:
             for group in self.param_groups:
+                lr = self._plain_rate(group)
+                if lr is not None:  # p -= lr * g: the formula inline, no _update call; the arrays read from the
+                    # `_data` slot (what the `.data` property returns; the property call cost ~500 instructions)
+                    for param in group["params"]:
+                        grad = param.grad
+                        if grad is not None:
+                            if param not in states:
+                                states[param] = {}
+                            changed.append(param)
+                            data = param._data
+                            data -= lr * (grad._data if isinstance(grad, Tensor) else np.asarray(grad))
+                    continue
                 for param in group["params"]:
                     grad = param.grad
                     if grad is not None:
@@ -175,6 +189,10 @@ class Optimizer:
         finally:
             mark_changed_in_place_all(changed)  # bumps each param._version; a retained graph that saved one now raises
         return loss
+
+    def _plain_rate(self, group: dict[str, Any]) -> float | None:
+        """The learning rate if `_update` is plain `param -= lr * grad` for this group (step then runs it inline), else None."""
+        return None
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Change `param` in place given its gradient and its group's settings; subclasses write their formula here."""
@@ -322,6 +340,12 @@ class SGD(Optimizer):
             raise ValueError(f"Nesterov momentum requires momentum > 0 and dampening = 0, "
                              f"got momentum={group['momentum']}, dampening={group['dampening']}")
         return group
+
+    def _plain_rate(self, group: dict[str, Any]) -> float | None:
+        # No momentum, no weight decay, and the formula below not overridden: _update is param -= lr * grad.
+        if group["momentum"] or group["weight_decay"] or type(self)._update is not SGD._update:
+            return None
+        return group["lr"]
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         momentum, weight_decay = group["momentum"], group["weight_decay"]
