@@ -288,3 +288,18 @@ def test_cross_entropy_accepts_numbers_of_other_types(options):
     expected = F.cross_entropy(Tensor(logits), target, **as_python).numpy()
     assert np.allclose(F.cross_entropy(Tensor(logits), target, **options).numpy(), expected)
     assert np.allclose(F.cross_entropy(logits, target, **options).numpy(), expected)  # an array is wrapped
+
+
+def test_sgd_plain_step_matches_python_float_arithmetic_for_mixed_dtypes():
+    # The inline step multiplies by lr as a 0-d array of the gradient's dtype: the same bits as `lr * g`.
+    rng = np.random.default_rng(3)
+    params = [tg.Tensor(rng.standard_normal(5).astype(dtype), requires_grad=True)
+              for dtype in (np.float32, np.float64, np.float16, np.float32)]
+    grads = [rng.standard_normal(5).astype(p.dtype) for p in params]
+    expected = [p.data - 0.1234567 * g for p, g in zip(params, grads)]
+    for p, g in zip(params, grads):
+        p.grad = tg.Tensor(g, dtype=g.dtype)
+    tg.optim.SGD(params, lr=0.1234567).step()
+    for p, want in zip(params, expected):
+        assert p.dtype == want.dtype
+        np.testing.assert_array_equal(p.data, want)
