@@ -81,3 +81,43 @@ def test_relu_and_tanh_keep_dtype_and_values():
     t.tanh().sum().backward()
     y = np.tanh(a)
     np.testing.assert_array_equal(t.grad.data, 1 - y * y)  # bit for bit
+
+
+def test_a_custom_functions_backward_runs_with_grad_mode_off_and_the_mode_is_left_as_it_was():
+    from tinygrad_edu import Function, grad, is_grad_enabled, no_grad
+
+    seen = []
+
+    class Twice(Function):
+        def forward(ctx, x):
+            return x * 2
+
+        def backward(ctx, grad_output):
+            seen.append(is_grad_enabled())
+            return grad_output * 2
+
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    Twice.apply(x).sum().backward()
+    assert seen == [False] and is_grad_enabled()
+    y = Twice.apply(x).sum()
+    with no_grad():
+        y.backward()
+        assert not is_grad_enabled()
+    assert seen == [False, False] and is_grad_enabled() and x.grad.tolist() == [4.0, 4.0]
+    z = Twice.apply(x).sum()
+    (gx,) = grad(z, [x], create_graph=True)
+    assert seen[-1] is True and is_grad_enabled() and gx.tolist() == [2.0, 2.0]
+
+
+def test_hooks_see_grad_mode_off_even_when_backward_is_called_under_enable_grad_inside_no_grad():
+    from tinygrad_edu import enable_grad, is_grad_enabled, no_grad
+
+    seen = []
+    x = Tensor([1.0], requires_grad=True)
+    y = x * 3.0
+    y.register_hook(lambda g: seen.append(is_grad_enabled()))
+    with no_grad():
+        with enable_grad():
+            y.sum().backward()
+            assert is_grad_enabled()
+    assert seen == [False]

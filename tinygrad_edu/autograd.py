@@ -35,7 +35,7 @@ import numpy as np
 from . import in_place
 from .anomaly import _check_gradients, detect_anomaly
 from .function import _SECOND_BACKWARD_MESSAGE, FREED, ArrayOps, Function, GradientSummary, _ndarray, _record_as_sent
-from .grad_mode import _WalkModes, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .grad_mode import _WalkModes, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, user_code_mode
 from .in_place import _inputs_as_recorded, mark_changed_in_place, mark_changed_in_place_all
 from .in_place import version_of as version_of  # re-exported: importable from here as before
 
@@ -205,7 +205,7 @@ def _start(roots: Sequence["Tensor"], root_grads: Sequence["Tensor"], create_gra
     heap: list = []
     for root, root_grad in zip(roots, root_grads):
         key: Any = root._ctx or root
-        grad = root_grad if create_graph else root_grad.data
+        grad = root_grad if create_graph else root_grad._data
         if key in pending:
             total = pending[key] + grad
             pending[key] = total if type(total) is type(grad) else np.asarray(total)
@@ -273,10 +273,11 @@ def _as_gradient(value: Any, like: "Tensor", name: str) -> "Tensor":
 def _run_hooks(hooks: list, like: "Tensor", grad: Any, create_graph: bool) -> Any:
     """Call each hook with the gradient as a Tensor; a returned value replaces it."""
     tensor = grad if create_graph else like._make(grad, None, False)
-    for hook in hooks:
-        replaced = hook(tensor)
-        if replaced is not None:
-            tensor = _as_gradient(replaced, tensor, "a hook's return value")
+    with user_code_mode(create_graph):
+        for hook in hooks:
+            replaced = hook(tensor)
+            if replaced is not None:
+                tensor = _as_gradient(replaced, tensor, "a hook's return value")
     return tensor if create_graph else tensor.data
 
 
@@ -391,12 +392,13 @@ def _root_gradient(output: "Tensor", given: Any, name: str) -> "Tensor":
     """The gradient a backward pass starts from: the one given, or ones for a one-element output."""
     if given is not None:
         return _as_gradient(given, output, name)
-    if output.data.size != 1:
+    data = output._data
+    if data.size != 1:
         raise RuntimeError(
-            f"grad can be implicitly created only for scalar outputs, but the output has shape {output.shape}; "
+            f"grad can be implicitly created only for scalar outputs, but the output has shape {data.shape}; "
             f"call .sum() or .mean() first, or pass {name}= of that shape"
         )
-    ones = np.empty(output.shape, dtype=output.dtype)
+    ones = np.empty(data.shape, dtype=data.dtype)
     ones.fill(1)
     return output._make(ones, None, False)
 

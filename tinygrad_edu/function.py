@@ -196,7 +196,8 @@ class Function:
         """
         backward = type(ctx).backward
         if not xp.records_graph:
-            grads = backward(ctx, ctx.inputs[0]._make(g, None, False))
+            with grad_mode.user_code_mode(False):  # the walk leaves the mode as it was: user code runs with it off
+                grads = backward(ctx, ctx.inputs[0]._make(g, None, False))
         else:
             saved = ctx.saved
             ctx.saved = tuple(_saved_as_tensor(ctx, value) for value in saved) if type(saved) is tuple else saved

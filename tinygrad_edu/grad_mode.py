@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import anomaly
 from .anomaly import _set_anomaly_mode
 
 __all__ = ["enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]
@@ -149,11 +150,14 @@ def is_grad_enabled() -> bool:
 class _WalkModes:
     """The switches a backward pass runs under, restored afterwards; entering gives whether to check for anomalies.
 
-    Grad mode is ``create_graph``.  Under detect_anomaly a non-finite gradient is
-    blamed on the node whose rule made it, so the helper ops inside the rule skip
-    their own forward check.  The walk makes no reference cycles (refcounting
-    frees everything), so the cyclic collector's scans of a large graph would be
-    pure overhead.  A 0 * inf in a rule is a convention here, not a warning.
+    Under ``create_graph`` grad mode is on, so the rules' Tensor operations are recorded.  An
+    ordinary backward runs the built-in rules on bare arrays, which record nothing in either
+    mode, so the walk leaves the mode alone and only user code (hooks, the ``backward`` of a
+    custom Function) runs with it off (`user_code_mode`).  Under detect_anomaly a non-finite
+    gradient is blamed on the node whose rule made it, so the helper ops inside the rule skip
+    their own forward check.  The walk makes no reference cycles (refcounting frees
+    everything), so the cyclic collector's scans of a large graph would be pure overhead.
+    A 0 * inf in a rule is a convention here, not a warning.
     """
 
     __slots__ = ("create_graph", "previous_mode", "check_anomaly", "collector_was_enabled", "quiet")
@@ -162,19 +166,31 @@ class _WalkModes:
         self.create_graph = bool(create_graph)
 
     def __enter__(self) -> bool:
-        self.previous_mode, self.check_anomaly = _state.grad_enabled, _set_anomaly_mode(False)
-        _set_grad_mode(self.create_graph)
+        self.check_anomaly = check_anomaly = anomaly._anomaly_enabled
+        if check_anomaly:
+            _set_anomaly_mode(False)
+        if self.create_graph:
+            self.previous_mode = _state.grad_enabled
+            _set_grad_mode(True)
         self.collector_was_enabled = gc.isenabled()
         gc.disable()
         self.quiet = _quiet_numpy()
-        return self.check_anomaly
+        return check_anomaly
 
     def __exit__(self, *exc: Any) -> None:
         _restore_numpy(self.quiet)
-        _set_anomaly_mode(self.check_anomaly)
-        _set_grad_mode(self.previous_mode)
+        if self.check_anomaly:
+            _set_anomaly_mode(True)
+        if self.create_graph:
+            _set_grad_mode(self.previous_mode)
         if self.collector_was_enabled:
             gc.enable()
+
+
+def user_code_mode(create_graph: bool) -> "_GradMode":
+    """The grad mode user code runs in during a backward pass (hooks, a custom Function's ``backward``): on only
+    under ``create_graph``, as in PyTorch."""
+    return _GradMode(create_graph)
 
 
 try:  # NumPy 2 keeps its error state in a context variable: setting it directly costs 0.3 us, np.errstate 1.3 us
