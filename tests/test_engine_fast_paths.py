@@ -121,3 +121,14 @@ def test_hooks_see_grad_mode_off_even_when_backward_is_called_under_enable_grad_
             y.sum().backward()
             assert is_grad_enabled()
     assert seen == [False]
+
+
+@pytest.mark.parametrize("source, shape", [
+    (np.full((), 2.5, np.float32), (3, 4)), (np.arange(3.0), (2, 3)), (np.arange(3.0).reshape(3, 1), (2, 3, 4)),
+    (np.ones((), np.float64), ()), (np.arange(6.0).reshape(2, 3).T, (4, 3, 2))])
+def test_array_expand_is_numpys_read_only_broadcast_view(source, shape):
+    from tinygrad_edu.function import ArrayOps
+    source = np.asarray(source)
+    view = ArrayOps.expand(source, shape)
+    np.testing.assert_array_equal(view, np.broadcast_to(source, shape))
+    assert view.shape == shape and not view.flags.writeable and np.shares_memory(view, source)

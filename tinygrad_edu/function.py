@@ -91,7 +91,7 @@ class ArrayOps:
         if not array.flags.c_contiguous:
             return np.broadcast_to(array, shape)
         extra = len(shape) - array.ndim
-        strides = (0,) * extra + tuple(
+        strides = (0,) * extra if not array.ndim else (0,) * extra + tuple(  # a 0-d array: every stride 0
             0 if size == 1 and target != 1 else stride
             for size, stride, target in zip(array.shape, array.strides, shape[extra:])
         )
