@@ -11,7 +11,7 @@ import pytest
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as F  # noqa: N812
 from tinygrad_edu import Tensor, nn, optim
-from tinygrad_edu.nn import container
+from tinygrad_edu.nn import module as module_mod
 from tinygrad_edu.nn.calls import module_calls, record_module_calls
 
 
@@ -135,7 +135,7 @@ def test_sequential_records_module_calls_as_module_call_does(monkeypatch):
     try:
         out_fast = model(x)
         fast = _structure(x, out_fast)
-        monkeypatch.setattr(container, "_module_call", object())  # every layer through layer(x), as before
+        monkeypatch.setattr(module_mod, "_module_call", object())  # every layer through layer(x), as before
         out_slow = model(x)
         slow = _structure(x, out_slow)
     finally:
@@ -241,7 +241,6 @@ def test_mlp_still_refuses_arrays():
 
 
 def test_mlp_records_its_layers_call_as_module_call_does(monkeypatch):
-    from tinygrad_edu.nn import mlp
     tg.manual_seed(0)
     model = nn.MLP([3, 4, 2])
     x = Tensor(np.ones((2, 3), np.float32))
@@ -249,7 +248,7 @@ def test_mlp_records_its_layers_call_as_module_call_does(monkeypatch):
     try:
         out_fast = model(x)
         fast = _structure(x, out_fast)
-        monkeypatch.setattr(mlp, "_module_call", object())  # model.layers through layers(x), as before
+        monkeypatch.setattr(module_mod, "_module_call", object())  # model.layers through layers(x), as before
         out_slow = model(x)
         slow = _structure(x, out_slow)
     finally:

@@ -7,13 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.nn import calls as _calls
-from tinygrad_edu.nn.module import Module
-from tinygrad_edu.tensor import Tensor
+from tinygrad_edu.nn.module import Module, call_with_one_input
 
 __all__ = ["Lambda", "ModuleDict", "ModuleList", "Sequential"]
 
-_module_call = Module.__call__
 _INDEX_NAMES = tuple(str(index) for index in range(64))  # Sequential.forward's attribute names (longer: str())
 
 
@@ -60,14 +57,7 @@ class Sequential(Module):
         length = self._length  # the names "0", "1", ...: as __iter__, without a generator or str() per layer
         names = _INDEX_NAMES[:length] if length <= len(_INDEX_NAMES) else [str(index) for index in range(length)]
         for name in names:
-            layer = getattr(self, name)
-            if type(layer).__call__ is _module_call:  # Module.__call__ inlined: one Python call less per layer
-                output = layer.forward(x)
-                if _calls.recording and type(output) is Tensor and output._ctx is not None:
-                    _calls.record_call(layer, (x,), output)
-                x = output
-            else:
-                x = layer(x)
+            x = call_with_one_input(getattr(self, name), x)
         return x
 
     def __len__(self) -> int:

@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.nn import calls as _calls
 from tinygrad_edu.nn._layer_helpers import _as_tensor
 from tinygrad_edu.nn.activation import (
     ELU,
@@ -25,12 +24,10 @@ from tinygrad_edu.nn.activation import (
 )
 from tinygrad_edu.nn.container import Lambda, Sequential
 from tinygrad_edu.nn.linear import Identity, Linear
-from tinygrad_edu.nn.module import Module
+from tinygrad_edu.nn.module import Module, call_with_one_input
 from tinygrad_edu.tensor import Tensor
 
 __all__ = ["MLP"]
-
-_module_call = Module.__call__
 
 
 _ACTIVATIONS: dict[str, type[Module]] = {
@@ -91,10 +88,4 @@ class MLP(Module):
 
     def forward(self, x: Any) -> Any:
         """Run the network."""
-        layers = self.layers
-        if not isinstance(x, Tensor) or type(layers).__call__ is not _module_call:
-            return layers(_as_tensor(x, self))
-        output = layers.forward(x)  # Module.__call__ inlined, as Sequential.forward does for its layers
-        if _calls.recording and type(output) is Tensor and output._ctx is not None:
-            _calls.record_call(layers, (x,), output)
-        return output
+        return call_with_one_input(self.layers, x if isinstance(x, Tensor) else _as_tensor(x, self))

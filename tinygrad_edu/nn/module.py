@@ -328,3 +328,20 @@ def Parameter(data: Any, dtype: Any = None) -> Tensor:
     written for PyTorch (`nn.Parameter(...)`) reads the same.
     """
     return Tensor(data, requires_grad=True, dtype=dtype)
+
+
+def call_with_one_input(module: Module, x: Any) -> Any:
+    """``module(x)``; a plain function, which Python calls more cheaply than a module (the containers' per-layer path).
+
+    A module whose class replaces ``__call__`` is called as it is; otherwise this is
+    `Module.__call__` for one input: ``forward``, and the record drawings read.
+    """
+    if type(module).__call__ is not _module_call:
+        return module(x)
+    output = module.forward(x)
+    if _calls.recording and type(output) is Tensor and output._ctx is not None:
+        _calls.record_call(module, (x,), output)
+    return output
+
+
+_module_call = Module.__call__
