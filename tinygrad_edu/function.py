@@ -50,6 +50,9 @@ def constant(value: Any, dtype: Any) -> np.ndarray:
 
     Given a Python number, NumPy works out the result's dtype on every call: on a small
     array ``x - 1`` costs twice as much as ``x - one`` with ``one`` a 0-d array of x's dtype.
+    Only for the few fixed numbers the ops name (zero included, as the int 0). A user's
+    numbers (``0.5 * t``) have their own cache, `tensor._scalar_array`: it is bounded and
+    never keeps a zero, because -0.0 and 0.0 are equal dict keys.
     """
     array = _constants.get((value, dtype))
     if array is None:

@@ -486,6 +486,7 @@ def _scalar_array(value: Any, dtype: np.dtype) -> np.ndarray:
 
     Building it costs more than the op on a small tensor.  Zero is not kept (0.0 and -0.0 are equal
     keys but differ), nor NaN (never an equal key), nor more than a few hundred numbers.
+    (The ops' own fixed constants, relu's 0 among them, are `function.constant`'s.)
     """
     array = np.asarray(value, dtype=dtype)
     if value and value == value and len(_scalar_arrays) < 512:
