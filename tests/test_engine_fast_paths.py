@@ -132,3 +132,39 @@ def test_array_expand_is_numpys_read_only_broadcast_view(source, shape):
     view = ArrayOps.expand(source, shape)
     np.testing.assert_array_equal(view, np.broadcast_to(source, shape))
     assert view.shape == shape and not view.flags.writeable and np.shares_memory(view, source)
+
+
+def test_every_op_class_has_an_apply_of_its_own_that_records_nodes_of_that_class():
+    # Function.apply is copied per class (its own code object, so Python specializes it for that class).
+    from tinygrad_edu import Function
+    from tinygrad_edu.ops.elementwise import Add, Mul
+
+    assert Mul.apply.__code__ is not Add.apply.__code__
+    assert Mul.apply.__code__.co_code == Add.apply.__code__.co_code
+    assert Mul.apply.__qualname__ == "Mul.apply" and "record the node" in Mul.apply.__doc__
+
+    class Double(Function):
+        def forward(ctx, x):
+            return x * 2
+
+        def backward(ctx, grad_output):
+            return grad_output * 2
+
+    class Quadruple(Double):  # inherits forward/backward, gets its own apply
+        def forward(ctx, x):
+            return x * 4
+
+        def backward(ctx, grad_output):
+            return grad_output * 4
+
+    class Custom(Function):
+        @classmethod
+        def apply(cls, x):  # a subclass's own apply is left alone
+            return Double.apply(x) + 1
+
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y, z = Double.apply(x), Quadruple.apply(x)
+    assert type(y._ctx) is Double and type(z._ctx) is Quadruple
+    (y + z + Custom.apply(x)).sum().backward()
+    assert x.grad.tolist() == [8.0, 8.0]
+    assert Custom.__dict__["apply"].__func__.__name__ == "apply" and Quadruple.apply is not Double.apply

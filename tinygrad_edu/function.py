@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import math
 import weakref
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -183,6 +183,8 @@ class Function:
         super().__init_subclass__(**kwargs)
         if "op_name" not in cls.__dict__:
             cls.op_name = cls.__name__.lower()
+        if "apply" not in cls.__dict__:
+            cls.apply = _apply_for(cls)
 
     def forward(ctx, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:  # noqa: N805
         raise NotImplementedError(f"{type(ctx).__name__} must define forward(ctx, *arrays)")
@@ -266,8 +268,24 @@ class Function:
     def grads_to_inputs(self, value: Any) -> None:
         self._grads_to_inputs = value
 
-    @classmethod
-    def apply(cls, *inputs: "Tensor", **kwargs: Any) -> "Tensor":
+    # ``SomeOp.apply(*inputs, **kwargs)``: run the op and record the node. Each subclass gets its own
+    # copy (`_apply_for`), so the per-op path is specialized for one class.
+    apply: ClassVar[Callable[..., "Tensor"]]
+
+
+_new_object = object.__new__
+_ndarray = np.ndarray
+
+
+def _apply_for(cls: Any) -> Any:
+    """``cls.apply``: the op's forward on Tensors, recording the node; a function of its own for each class.
+
+    It is the same code for every op, but a copy per class: Python 3.11 specializes attribute
+    reads and writes per code object, and on one shared copy the node's attributes (a different
+    class at every call) would never be specialized.  A staticmethod rather than a classmethod:
+    the call then runs in the caller's frame loop, without a bound method object.
+    """
+    def apply(*inputs: "Tensor", **kwargs: Any) -> "Tensor":
         """Run the op on Tensors and, if any input needs a gradient, record the node.
 
         A custom op may also be given non-Tensor arguments (numbers, tuples, None): they reach
@@ -330,9 +348,12 @@ class Function:
                 return inputs[0]._make(output_data, ctx, True)
         return inputs[0]._make(output_data, None, False)
 
+    apply.__code__ = apply.__code__.replace()  # a copy: its own specialization caches
+    apply.__qualname__ = f"{cls.__qualname__}.apply"
+    return staticmethod(apply)
 
-_new_object = object.__new__
-_ndarray = np.ndarray
+
+Function.apply = _apply_for(Function)
 
 
 class _Shown(tuple):
