@@ -168,3 +168,57 @@ def test_every_op_class_has_an_apply_of_its_own_that_records_nodes_of_that_class
     (y + z + Custom.apply(x)).sum().backward()
     assert x.grad.tolist() == [8.0, 8.0]
     assert Custom.__dict__["apply"].__func__.__name__ == "apply" and Quadruple.apply is not Double.apply
+
+
+def test_exact_nodes_are_the_ones_whose_gradients_need_no_check():
+    from tinygrad_edu import Function
+
+    x = Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    w = Tensor(np.ones((2, 3), dtype=np.float32), requires_grad=True)
+    row = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    wide = Tensor(np.ones((2, 3)), requires_grad=True)  # float64
+
+    class Twice(Function):
+        def forward(ctx, a):
+            return 2 * a
+
+        def backward(ctx, grad_output):
+            return 2 * grad_output
+
+    assert (x * w)._ctx.exact and (x - w)._ctx.exact      # alike, both want a gradient
+    assert not (x * row)._ctx.exact                        # broadcast: the walk unbroadcasts
+    assert not (x * wide)._ctx.exact                       # float32 with float64: the walk casts
+    assert not (x * Tensor(np.ones((2, 3), dtype=np.float32)))._ctx.exact  # one gradient: checked as before
+    assert x.tanh()._ctx.exact and x.sum()._ctx.exact
+    assert not Twice.apply(x)._ctx.exact and not x.reshape(3, 2)._ctx.exact
+
+
+@pytest.mark.parametrize("verify", [False, True])
+def test_the_walk_without_the_check_gives_the_checked_gradients(verify, monkeypatch):
+    from tinygrad_edu import autograd
+
+    monkeypatch.setattr(autograd, "_verify_exact_rules", verify)
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    w = Tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    row = Tensor(rng.standard_normal(3), requires_grad=True)
+    ((x * w + row).tanh() - w / (x * x + 1) + row.exp()).sum().backward()
+    a, b, r = x.data, w.data, row.data
+    t = np.tanh(a * b + r)
+    dt = 1 - t * t
+    np.testing.assert_allclose(x.grad.data, dt * b + b * 2 * a / (a * a + 1) ** 2, rtol=1e-12)
+    np.testing.assert_allclose(w.grad.data, dt * a - 1 / (a * a + 1), rtol=1e-12)
+    np.testing.assert_allclose(row.grad.data, dt.sum(axis=0) + 2 * np.exp(r), rtol=1e-12)  # row.exp() is added to both rows
+
+
+def test_a_rule_wrongly_declared_exact_is_caught_by_the_suites_check(monkeypatch):
+    from tinygrad_edu import autograd
+    from tinygrad_edu.function import ALWAYS, _apply_for
+    from tinygrad_edu.ops.elementwise import Cast
+
+    monkeypatch.setattr(autograd, "_verify_exact_rules", True)
+    monkeypatch.setattr(Cast, "exact_rule", ALWAYS)
+    monkeypatch.setattr(Cast, "apply", _apply_for(Cast))  # its rule returns float64 for a float32 input
+    x = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    with pytest.raises(AssertionError, match="Cast.exact_rule is 'always'.*float64.*float32"):
+        x.cast(np.float64).sum().backward()

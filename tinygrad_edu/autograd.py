@@ -53,6 +53,9 @@ __all__ = [
 # model's gradients are not kept alive by the graph.
 RECORD_LIMIT = 1024
 _record_gradients = False  # read once per backward: the records above are kept only while this is on
+# The test suite turns this on: the walk then checks the gradients of nodes whose rule is declared exact
+# (Function.exact_rule) too, and raises if one is not.
+_verify_exact_rules = False
 # Set for good once a hook or retain_grad() is put on a computed tensor; until then the walk never
 # looks for them on its nodes (two lookups per node saved in every program that uses neither).
 _nodes_watched = False
@@ -137,6 +140,7 @@ def run_backward(
     pending, heap = _start(roots, root_grads, create_graph)
     floor, last_change, limit = _pruning_floor(wanted), in_place._last_change, RECORD_LIMIT
     record, visit = _record_gradients, bool(wanted) or _nodes_watched
+    trusted = not _verify_exact_rules
     newest = None  # a waiting node kept beside the heap: in a chain the heap stays empty
     shared: dict = {}  # summaries of large gradients sent into nodes (see _record_as_sent)
     with _WalkModes(create_graph) as check_anomaly:
@@ -170,12 +174,13 @@ def run_backward(
             if not retain_graph:
                 node.saved = node.input_data = FREED  # free what the rule used
             sent = None  # the gradients as sent, once one differs from what the rule returned
+            exact = trusted and node.exact  # the rule's gradients need no check (Function.exact_rule)
             for tensor, grad, index in zip(node_inputs, grads, _POSITIONS):
                 if grad is None or not tensor.requires_grad:
                     continue
                 data = tensor._data
                 # dtypes by identity: NumPy's built-in dtypes are singletons, anything else takes the slow path
-                if type(grad) is not grad_type or grad.shape != data.shape or grad.dtype is not data.dtype:
+                if type(grad) is not grad_type or not exact and (grad.shape != data.shape or grad.dtype is not data.dtype):
                     grad = _to_input_gradient(grad, tensor, node, xp)  # to reshape or cast
                     sent = sent or list(grads)
                     sent[index] = grad
@@ -305,6 +310,11 @@ def _to_input_gradient(grad: Any, tensor: "Tensor", node: Function, xp: Any) -> 
             grad = tensor._make(np.asarray(grad, dtype=tensor.dtype), None, False)
     elif type(grad) is not _ndarray:
         grad = np.asarray(grad if isinstance(grad, np.generic) else getattr(grad, "data", grad))  # 0-d results are scalars
+    if _verify_exact_rules and node.exact and (grad.shape != tensor.shape or grad.dtype != tensor.dtype):
+        raise AssertionError(
+            f"{type(node).__name__}.exact_rule is {type(node).exact_rule!r}, but its rule returned a gradient of shape "
+            f"{grad.shape} and dtype {grad.dtype} for an input of shape {tensor.shape} and dtype {tensor.dtype}"
+        )
     if grad.shape != tensor.shape:
         try:
             grad = unbroadcast(grad, tensor.shape, xp)

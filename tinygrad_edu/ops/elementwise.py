@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 import numpy as np
 
 from ..autograd import Function
-from ..function import constant
+from ..function import ALIKE, ALWAYS, constant
 from ..grad_mode import _quiet_numpy, _restore_numpy
 from .transcendental import (
     Acos,
@@ -47,6 +47,8 @@ __all__ += ["Acos", "Acosh", "Asin", "Asinh", "Atan", "Atanh", "Ceil", "Cos", "C
 class Add(Function):
     """d(a + b)/da = 1, d(a + b)/db = 1."""
 
+    exact_rule = ALIKE
+
     def forward(ctx, a, b):
         return a + b
 
@@ -56,6 +58,8 @@ class Add(Function):
 
 class Sub(Function):
     """d(a - b)/da = 1, d(a - b)/db = -1."""
+
+    exact_rule = ALIKE
 
     def forward(ctx, a, b):
         return a - b
@@ -67,6 +71,8 @@ class Sub(Function):
 class Mul(Function):
     """d(a * b)/da = b, d(a * b)/db = a."""
 
+    exact_rule = ALIKE
+
     def forward(ctx, a, b):
         return a * b
 
@@ -77,6 +83,8 @@ class Mul(Function):
 
 class Div(Function):
     """d(a / b)/da = 1 / b, d(a / b)/db = -a / b^2 = -(a / b) / b."""
+
+    exact_rule = ALIKE
 
     def forward(ctx, a, b):
         return a / b
@@ -92,6 +100,8 @@ class Pow(Function):
     Conventions: 0^0 = 1 with both partial derivatives 0 there; for a
     negative base the exponent's derivative is NaN (log of a negative number).
     """
+
+    exact_rule = ALIKE
 
     def forward(ctx, a, b):
         if b.ndim == 0 and b.dtype is a.dtype and b.item() == 2:  # x ** 2: a square is 3x faster than NumPy's power
@@ -121,6 +131,8 @@ class Pow(Function):
 class Neg(Function):
     """d(-a)/da = -1."""
 
+    exact_rule = ALWAYS
+
     def forward(ctx, a):
         return -a
 
@@ -130,6 +142,8 @@ class Neg(Function):
 
 class Exp(Function):
     """d exp(a)/da = exp(a)."""
+
+    exact_rule = ALWAYS
 
     def forward(ctx, a):
         return np.exp(a)
@@ -141,6 +155,8 @@ class Exp(Function):
 class Log(Function):
     """d log(a)/da = 1 / a."""
 
+    exact_rule = ALWAYS
+
     def forward(ctx, a):
         return np.log(a)
 
@@ -150,6 +166,8 @@ class Log(Function):
 
 class Sqrt(Function):
     """d sqrt(a)/da = 1 / (2 sqrt(a)); at a = 0 that is +inf, as in PyTorch."""
+
+    exact_rule = ALWAYS
 
     def forward(ctx, a):
         return np.sqrt(a)
@@ -161,6 +179,8 @@ class Sqrt(Function):
 class Abs(Function):
     """d |a|/da = sign(a), taken as 0 at a = 0."""
 
+    exact_rule = ALWAYS
+
     def forward(ctx, a):
         return np.abs(a)
 
@@ -170,6 +190,8 @@ class Abs(Function):
 
 class Relu(Function):
     """d relu(a)/da = 1 if a > 0 else 0 (0 at a = 0)."""
+
+    exact_rule = ALWAYS
 
     def forward(ctx, a):
         return np.maximum(a, constant(0, a.dtype))
@@ -189,6 +211,8 @@ class Sigmoid(Function):
     value is smaller than the smallest normal float there.
     """
 
+    exact_rule = ALWAYS
+
     def forward(ctx, a):
         token = _quiet_numpy()
         try:
@@ -207,6 +231,8 @@ class Sigmoid(Function):
 class Tanh(Function):
     """d tanh(a)/da = 1 - tanh(a)^2."""
 
+    exact_rule = ALWAYS
+
     def forward(ctx, a):
         return np.tanh(a)
 
@@ -217,6 +243,8 @@ class Tanh(Function):
 class Softplus(Function):
     """d log(1 + exp(a))/da = sigmoid(a); forward as logaddexp(0, a), finite for any finite a."""
 
+    exact_rule = ALWAYS
+
     def forward(ctx, a):
         return np.logaddexp(0, a)
 
@@ -226,6 +254,8 @@ class Softplus(Function):
 
 class Maximum(Function):
     """d max(a, b)/da = 1 where a > b, 1/2 where a = b (ties split equally), else 0; b likewise."""
+
+    exact_rule = ALIKE
 
     def forward(ctx, a, b):
         return np.maximum(a, b)
@@ -238,6 +268,8 @@ class Maximum(Function):
 
 class Minimum(Function):
     """d min(a, b)/da = 1 where a < b, 1/2 where a = b (ties split equally), else 0; b likewise."""
+
+    exact_rule = ALIKE
 
     def forward(ctx, a, b):
         return np.minimum(a, b)
@@ -254,6 +286,8 @@ def _tie_share(wins: np.ndarray, ties: np.ndarray, dtype: np.dtype) -> np.ndarra
 
 class Clip(Function):
     """d clip(a, lo, hi)/da = 1 where lo <= a <= hi, else 0 (the bounds themselves pass the gradient, as in PyTorch)."""
+
+    exact_rule = ALWAYS
 
     def forward(ctx, a, low=None, high=None):
         ctx.low, ctx.high = low, high
@@ -306,6 +340,8 @@ class _Steps(Function):
     The output is part of the graph (``requires_grad`` as the input), and its
     gradient is an exact zero of the input's shape, as PyTorch gives.
     """
+
+    exact_rule = ALWAYS
 
     ufunc: Callable = staticmethod(np.sign)
 

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..autograd import Function
 from ..checks import Axis, AxisError, kept_shape, normalize_axes, torch_names
+from ..function import ALWAYS
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -17,6 +18,8 @@ __all__ = ["AxisError", "Cumsum", "Max", "Min", "ReduceMethods", "Sum", "kept_sh
 
 class Sum(Function):
     """d sum(a)/da = 1 for every element: g is copied back along the reduced axes (a broadcast view, `Expand`)."""
+
+    exact_rule = ALWAYS
 
     def forward(ctx, a, axes=(), keepdim=False):
         ctx.axes = axes

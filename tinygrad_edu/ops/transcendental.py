@@ -14,6 +14,7 @@ import numpy as np
 from numpy.polynomial import chebyshev, polynomial
 
 from ..autograd import Function
+from ..function import ALWAYS
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -29,6 +30,8 @@ __all__ = ["Acos", "Acosh", "Asin", "Asinh", "Atan", "Atanh", "Cos", "Cosh", "Er
 class Sin(Function):
     """d sin(a)/da = cos(a)."""
 
+    exact_rule = ALWAYS
+
     def forward(ctx, a):
         return np.sin(a)
 
@@ -38,6 +41,8 @@ class Sin(Function):
 
 class Cos(Function):
     """d cos(a)/da = -sin(a)."""
+
+    exact_rule = ALWAYS
 
     def forward(ctx, a):
         return np.cos(a)
@@ -49,6 +54,8 @@ class Cos(Function):
 class Tan(Function):
     """d tan(a)/da = 1 + tan(a)^2."""
 
+    exact_rule = ALWAYS
+
     def forward(ctx, a):
         return np.tan(a)
 
@@ -58,6 +65,8 @@ class Tan(Function):
 
 class Sinh(Function):
     """d sinh(a)/da = cosh(a)."""
+
+    exact_rule = ALWAYS
 
     def forward(ctx, a):
         return np.sinh(a)
@@ -69,6 +78,8 @@ class Sinh(Function):
 class Cosh(Function):
     """d cosh(a)/da = sinh(a)."""
 
+    exact_rule = ALWAYS
+
     def forward(ctx, a):
         return np.cosh(a)
 
@@ -78,6 +89,8 @@ class Cosh(Function):
 
 class Asin(Function):
     """d asin(a)/da = 1 / sqrt(1 - a^2) (inf at |a| = 1, NaN outside [-1, 1])."""
+
+    exact_rule = ALWAYS
 
     def forward(ctx, a):
         return np.arcsin(a)
@@ -89,6 +102,8 @@ class Asin(Function):
 class Acos(Function):
     """d acos(a)/da = -1 / sqrt(1 - a^2)."""
 
+    exact_rule = ALWAYS
+
     def forward(ctx, a):
         return np.arccos(a)
 
@@ -98,6 +113,8 @@ class Acos(Function):
 
 class Atan(Function):
     """d atan(a)/da = 1 / (1 + a^2)."""
+
+    exact_rule = ALWAYS
 
     def forward(ctx, a):
         return np.arctan(a)
@@ -109,6 +126,8 @@ class Atan(Function):
 class Asinh(Function):
     """d asinh(a)/da = 1 / sqrt(a^2 + 1)."""
 
+    exact_rule = ALWAYS
+
     def forward(ctx, a):
         return np.arcsinh(a)
 
@@ -118,6 +137,8 @@ class Asinh(Function):
 
 class Acosh(Function):
     """d acosh(a)/da = 1 / sqrt(a^2 - 1) (defined for a >= 1)."""
+
+    exact_rule = ALWAYS
 
     def forward(ctx, a):
         return np.arccosh(a)
@@ -129,6 +150,8 @@ class Acosh(Function):
 class Atanh(Function):
     """d atanh(a)/da = 1 / (1 - a^2) (defined for |a| < 1)."""
 
+    exact_rule = ALWAYS
+
     def forward(ctx, a):
         return np.arctanh(a)
 
@@ -139,6 +162,8 @@ class Atanh(Function):
 class Log1p(Function):
     """d log(1 + a)/da = 1 / (1 + a); accurate for tiny a (NumPy's log1p)."""
 
+    exact_rule = ALWAYS
+
     def forward(ctx, a):
         return np.log1p(a)
 
@@ -148,6 +173,8 @@ class Log1p(Function):
 
 class Expm1(Function):
     """d (exp(a) - 1)/da = exp(a) = expm1(a) + 1; accurate for tiny a (NumPy's expm1)."""
+
+    exact_rule = ALWAYS
 
     def forward(ctx, a):
         return np.expm1(a)
@@ -228,6 +255,8 @@ def _erf_array(x: np.ndarray) -> np.ndarray:
 
 class Erf(Function):
     """d erf(a)/da = 2/sqrt(pi) * exp(-a^2).  Forward: the polynomial kernel above (~2e-15 accurate)."""
+
+    exact_rule = ALWAYS
 
     def forward(ctx, a):
         return _erf_array(a).astype(a.dtype, copy=False)
