@@ -222,3 +222,25 @@ def test_a_rule_wrongly_declared_exact_is_caught_by_the_suites_check(monkeypatch
     x = Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
     with pytest.raises(AssertionError, match="Cast.exact_rule is 'always'.*float64.*float32"):
         x.cast(np.float64).sum().backward()
+
+
+def test_a_subclass_of_an_exact_op_with_a_rule_of_its_own_is_checked_again():
+    from tinygrad_edu.function import ALWAYS, NEVER
+    from tinygrad_edu.ops.elementwise import Floor, Tanh
+
+    class HalfTanh(Tanh):  # a user's variant whose rule returns float64 for any input
+        def vjp(ctx, xp, g, out, a):
+            return (g * (1 - out * out)).astype(np.float64)
+
+    class Declared(Tanh):
+        exact_rule = ALWAYS
+
+        def vjp(ctx, xp, g, out, a):
+            return g * (1 - out * out)
+
+    assert HalfTanh.exact_rule == NEVER and Declared.exact_rule == ALWAYS and Floor.exact_rule == ALWAYS
+    x = Tensor(np.ones((2, 2), dtype=np.float32), requires_grad=True)
+    y = HalfTanh.apply(x)
+    assert not y._ctx.exact
+    (y * y).sum().backward()  # the walk casts the float64 gradient back to float32 before it meets y's other use
+    assert x.grad.dtype == np.float32

@@ -192,6 +192,8 @@ class Function:
         super().__init_subclass__(**kwargs)
         if "op_name" not in cls.__dict__:
             cls.op_name = cls.__name__.lower()
+        if "exact_rule" not in cls.__dict__ and not {"forward", "vjp", "backward"}.isdisjoint(cls.__dict__):
+            cls.exact_rule = NEVER  # a subclass with a forward or rule of its own is checked unless it says otherwise
         if "apply" not in cls.__dict__:
             cls.apply = _apply_for(cls)
 
