@@ -34,7 +34,7 @@ import numpy as np
 
 from . import in_place
 from .anomaly import _check_gradients, detect_anomaly
-from .function import _SECOND_BACKWARD_MESSAGE, FREED, ArrayOps, Function, GradientSummary, _ndarray, _record_as_sent
+from .function import _SECOND_BACKWARD_MESSAGE, ALIKE, ALWAYS, FREED, ArrayOps, Function, GradientSummary, _ndarray, _record_as_sent
 from .grad_mode import _WalkModes, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, user_code_mode
 from .in_place import _inputs_as_recorded, mark_changed_in_place, mark_changed_in_place_all
 from .in_place import version_of as version_of  # re-exported: importable from here as before
@@ -174,14 +174,16 @@ def run_backward(
             if not retain_graph:
                 node.saved = node.input_data = FREED  # free what the rule used
             sent = None  # the gradients as sent, once one differs from what the rule returned
-            exact = trusted and node.exact  # the rule's gradients need no check (Function.exact_rule)
+            rule = node.exact_rule  # whether the rule's gradients need no check (Function.exact_rule)
+            declared = rule is ALWAYS or rule is ALIKE and data[0].shape == data[1].shape and data[0].dtype is data[1].dtype
+            exact = declared and trusted
             for tensor, grad, index in zip(node_inputs, grads, _POSITIONS):
                 if grad is None or not tensor.requires_grad:
                     continue
                 data = tensor._data
                 # dtypes by identity: NumPy's built-in dtypes are singletons, anything else takes the slow path
                 if type(grad) is not grad_type or not exact and (grad.shape != data.shape or grad.dtype is not data.dtype):
-                    grad = _to_input_gradient(grad, tensor, node, xp)  # to reshape or cast
+                    grad = _to_input_gradient(grad, tensor, node, xp, declared)  # to reshape or cast
                     sent = sent or list(grads)
                     sent[index] = grad
                 elif record and data.size > limit:  # too large to record as it is
@@ -303,14 +305,15 @@ def _visit_tensor(node: Function, grad_output: Any, wanted: dict, results: list,
     return grad_output
 
 
-def _to_input_gradient(grad: Any, tensor: "Tensor", node: Function, xp: Any) -> Any:
-    """Turn what a rule returned into a gradient of the input's shape and dtype (an array, or a Tensor under xp)."""
+def _to_input_gradient(grad: Any, tensor: "Tensor", node: Function, xp: Any, declared: bool = False) -> Any:
+    """What a rule returned as a gradient of the input's shape and dtype (an array, or a Tensor under xp);
+    ``declared``: the rule says it returns just that (`Function.exact_rule`), so a mismatch is its bug."""
     if xp.records_graph:
         if not isinstance(grad, type(tensor)):
             grad = tensor._make(np.asarray(grad, dtype=tensor.dtype), None, False)
     elif type(grad) is not _ndarray:
         grad = np.asarray(grad if isinstance(grad, np.generic) else getattr(grad, "data", grad))  # 0-d results are scalars
-    if _verify_exact_rules and node.exact and (grad.shape != tensor.shape or grad.dtype != tensor.dtype):
+    if declared and (grad.shape != tensor.shape or grad.dtype != tensor.dtype):
         raise AssertionError(
             f"{type(node).__name__}.exact_rule is {type(node).exact_rule!r}, but its rule returned a gradient of shape "
             f"{grad.shape} and dtype {grad.dtype} for an input of shape {tensor.shape} and dtype {tensor.dtype}"

@@ -165,14 +165,14 @@ class Function:
 
     # Slots for what every recorded node sets; "__dict__" keeps custom attributes possible
     # (ctx.axes, ...) and is only allocated when an op stores one.
-    __slots__ = ("inputs", "input_data", "needs_input_grad", "output_data", "saved", "sequence", "exact",
-                 "_grad_output", "_grads_to_inputs", "__dict__", "__weakref__")
+    __slots__ = ("inputs", "input_data", "needs_input_grad", "output_data", "saved", "sequence", "_grad_output",
+                 "_grads_to_inputs", "__dict__", "__weakref__")
 
     op_name = ""  # filled per subclass by __init_subclass__ (class name, lower case)
     # Whether the op's rule returns each input's gradient already in that input's shape and dtype, so the
-    # walk need not check it (checking costs about 7% of a small op): NEVER (custom ops, and rules that
-    # leave broadcasting to the walk), ALWAYS (one-input ops such as exp), or ALIKE (two-input elementwise
-    # ops, when both inputs have one shape and dtype). Each node's answer is its ``exact``.
+    # walk need not check each one (checking costs about 7% of a small op): NEVER (custom ops, and rules
+    # that leave broadcasting to the walk), ALWAYS (one-input ops such as exp), or ALIKE (two-input
+    # elementwise ops, when both inputs have one shape and dtype: the walk compares them once per node).
     exact_rule = NEVER
 
     inputs: tuple
@@ -181,7 +181,6 @@ class Function:
     output_data: np.ndarray
     saved: Any                 # () until save_for_backward; FREED after backward
     sequence: int              # creation number: larger than every input's node
-    exact: bool                # the walk may skip checking this node's gradients (see exact_rule)
     _grad_output: Any          # what backward recorded (see the properties below)
     _grads_to_inputs: Any
     hooks: Any = None          # hooks registered on the (non-leaf) output Tensor
@@ -285,7 +284,6 @@ class Function:
 
 
 _new_object = object.__new__
-_BOTH = (True, True)  # needs_input_grad of a two-input node, shared
 _ndarray = np.ndarray
 
 
@@ -297,8 +295,6 @@ def _apply_for(cls: Any) -> Any:
     class at every call) would never be specialized.  A staticmethod rather than a classmethod:
     the call then runs in the caller's frame loop, without a bound method object.
     """
-    always, alike = cls.exact_rule == ALWAYS, cls.exact_rule == ALIKE  # read once: the class's answer
-
     def apply(*inputs: "Tensor", **kwargs: Any) -> "Tensor":
         """Run the op on Tensors and, if any input needs a gradient, record the node.
 
@@ -344,7 +340,7 @@ def _apply_for(cls: Any) -> Any:
             # fewer to allocate, free and have the garbage collector look at per node. () records nothing.
             if count == 2:
                 if inputs[0].requires_grad:
-                    needs: tuple = _BOTH if inputs[1].requires_grad else (True, False)
+                    needs: tuple = (True, True) if inputs[1].requires_grad else (True, False)
                 else:
                     needs = (False, True) if inputs[1].requires_grad else ()
             elif count == 1:
@@ -359,8 +355,6 @@ def _apply_for(cls: Any) -> Any:
                 ctx.input_data = arrays
                 ctx.output_data = output_data
                 ctx.sequence = _next_sequence()
-                # ALIKE is checked only when both inputs want a gradient: with one, the walk's check of it costs the same
-                ctx.exact = always or alike and needs is _BOTH and first.shape == second.shape and first.dtype is second.dtype
                 return inputs[0]._make(output_data, ctx, True)
         return inputs[0]._make(output_data, None, False)
 
@@ -400,7 +394,6 @@ def _apply_with_constants(cls: Any, arguments: tuple, kwargs: dict) -> "Tensor":
         ctx.input_data = tuple(t.data for t in tensors)
         ctx.output_data = output_data
         ctx.sequence = _next_sequence()
-        ctx.exact = False
         return make(output_data, ctx, True)
     return make(output_data, None, False)
 
