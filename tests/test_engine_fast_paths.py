@@ -262,3 +262,23 @@ def test_a_subclass_of_an_exact_op_with_a_rule_of_its_own_is_checked_again(monke
     # the walk casts HalfTanh's float64 gradient back to float32 (and the suite's check does not fire)
     assert _checked_gradients(monkeypatch, lambda: HalfTanh.apply(x).sum()) == [("halftanh", (2, 2))]
     assert x.grad.dtype == np.float32
+
+
+def test_gradients_meet_in_the_waiting_node_and_in_the_heap_alike():
+    # y is used twice by one node (both gradients go to the node waiting beside the heap), u and v fan out
+    # across depths (the heap holds some nodes while another waits beside it), and a leaf is used at every depth.
+    x = Tensor(np.array([0.3, -0.7, 1.1]), requires_grad=True)
+    y = x * x
+    u = y * y + x
+    v = (u * 2).tanh() + y
+    w = (u * v + x).sum()
+    w.backward()
+    a = x.data
+    y_, u_ = a * a, a ** 4 + a
+    t = np.tanh(2 * u_)
+    v_ = t + y_
+    du = v_ + u_ * 2 * (1 - t * t)      # dw/du through u*v and through v
+    dv = u_
+    dy = du * 2 * y_ + dv               # u = y*y + x, v = ... + y
+    expected = dy * 2 * a + du + 1      # y = x*x, u = ... + x, w = ... + x
+    np.testing.assert_allclose(x.grad.data, expected, rtol=1e-12)

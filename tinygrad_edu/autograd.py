@@ -127,11 +127,12 @@ def run_backward(
 
     Gradients wait in ``pending`` (keyed by node, or by the Tensor for a leaf) until the walk
     reaches their node; nodes are visited newest first (from a heap, and one ``newest`` node kept
-    beside it), so every consumer of a node has run before it.  Under ``create_graph`` gradients
-    are Tensors and ``xp`` records; otherwise both are bare NumPy.  The core (pop, run the rule,
-    free, send each input its gradient) is this loop; around it: `_WalkModes` (grad mode, gc pause,
-    anomaly mode), `_visit_tensor` (hooks, ``retain_grad``, what ``grad()`` asked for), `_call_rule`
-    (``create_graph``, the anomaly check), the records drawings read, `_deliver_to_leaf` (``.grad``).
+    beside it with its gradient: a chain uses neither heap nor dict), so every consumer of a node
+    has run before it.  Under ``create_graph`` gradients are Tensors and ``xp`` records; otherwise
+    both are bare NumPy.  The core (pop, run the rule, free, send each input its gradient) is this
+    loop; around it: `_WalkModes` (grad mode, gc pause, anomaly mode), `_visit_tensor` (hooks,
+    ``retain_grad``, what ``grad()`` asked for), `_call_rule` (``create_graph``, the anomaly check),
+    the records drawings read, `_deliver_to_leaf` (``.grad``).
     """
     xp = roots[0]._graph_ops if create_graph else ArrayOps
     grad_type = type(roots[0]) if create_graph else _ndarray
@@ -141,16 +142,17 @@ def run_backward(
     floor, last_change, limit = _pruning_floor(wanted), in_place._last_change, RECORD_LIMIT
     record, visit = _record_gradients, bool(wanted) or _nodes_watched
     trusted = not _verify_exact_rules
-    newest = None  # a waiting node kept beside the heap: in a chain the heap stays empty
+    newest = newest_grad = None  # a waiting node and its gradient kept beside heap and dict: a chain uses neither
     shared: dict = {}  # summaries of large gradients sent into nodes (see _record_as_sent)
     with _WalkModes(create_graph) as check_anomaly:
         plain = not (create_graph or check_anomaly)
         while newest is not None or heap:
             if newest is None or (heap and heap[0][0] < -newest.sequence):
                 node = heappop(heap)[1]  # the newest node waiting: all its consumers have run
+                g = pending.pop(node)
             else:
-                node, newest = newest, None
-            g, sequence, data = pending.pop(node), node.sequence, node.input_data
+                node, g, newest = newest, newest_grad, None
+            sequence, data = node.sequence, node.input_data
             if data is FREED:
                 raise RuntimeError(_SECOND_BACKWARD_MESSAGE.format(op=node.op_name))
             if visit and (wanted or node.hooks is not None or node.retained is not None):
@@ -189,17 +191,19 @@ def run_backward(
                 elif record and data.size > limit:  # too large to record as it is
                     sent = sent or list(grads)
                 key = tensor._ctx or tensor
-                previous = pending.get(key)
-                if previous is None:
-                    pending[key] = grad
-                    if key is not tensor:
-                        if newest is None:
-                            newest = key
-                        else:
-                            heappush(heap, (-key.sequence, key))
-                else:  # never in place: either may also be a record or another edge's gradient
+                previous = newest_grad if key is newest else pending.get(key)
+                if previous is not None:  # never in place: either may also be a record or another edge's gradient
                     total = previous + grad
-                    pending[key] = total if type(total) is grad_type else np.asarray(total)  # 0-d sums give scalars
+                    grad = total if type(total) is grad_type else np.asarray(total)  # 0-d sums give scalars
+                    if key is newest:
+                        newest_grad = grad
+                        continue
+                elif key is not tensor:  # a node's first gradient: it waits beside the heap, or in it
+                    if newest is None:
+                        newest, newest_grad = key, grad
+                        continue
+                    heappush(heap, (-key.sequence, key))
+                pending[key] = grad
             if record:  # what drawings read
                 _record_as_sent(node, g, sent or grads, sent is not None, node_inputs, limit, shared)
         _deliver_to_leaves(pending, wanted, results, inputs is None, create_graph, handed_out)
@@ -239,11 +243,8 @@ heappop, heappush = heapq.heappop, heapq.heappush
 
 
 def _pruning_floor(wanted: dict) -> int:
-    """For grad() asked only for intermediate tensors: nodes this old or older lead to none of them, so are not walked.
-
-    (A node leading to a wanted node is newer than it.)  When a leaf is wanted,
-    or for backward(), everything is walked: -1.
-    """
+    """For grad() asked only for intermediate tensors: nodes this old or older lead to none of them (a node
+    leading to a wanted node is newer than it), so are not walked; -1 (walk everything) otherwise."""
     if not wanted or not all(isinstance(key, Function) for key in wanted):
         return -1
     return min(key.sequence for key in wanted)
@@ -416,8 +417,7 @@ def _root_gradient(output: "Tensor", given: Any, name: str) -> "Tensor":
     return output._make(ones, None, False)
 
 
-def _is_tensor(value: Any) -> bool:
-    """Whether ``value`` is a Tensor (anything with the graph attributes the walk uses)."""
+def _is_tensor(value: Any) -> bool:  # a Tensor: anything with the graph attributes the walk uses
     return hasattr(value, "_ctx") and hasattr(value, "_graph_ops")
 
 
