@@ -13,7 +13,7 @@ from tinygrad_edu import Tensor
 
 PACKAGE = Path(tinygrad_edu.__file__).parent
 # The autograd layer and the ops: below the Tensor, so they must never import it.
-BELOW_TENSOR = ["function", "grad_mode", "anomaly", "in_place", "autograd"] + [
+BELOW_TENSOR = ["function", "grad_mode", "anomaly", "in_place", "records", "leaves", "autograd"] + [
     f"ops.{info.name}" for info in pkgutil.iter_modules(tinygrad_edu.ops.__path__)]
 TENSOR_LAYER = ["tensor", "dtypes"] + [path.stem for path in PACKAGE.glob("tensor_*.py")]
 ENGINE = BELOW_TENSOR + TENSOR_LAYER

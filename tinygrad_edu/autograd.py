@@ -34,10 +34,12 @@ import numpy as np
 
 from . import in_place
 from .anomaly import _check_gradients, detect_anomaly
-from .function import _SECOND_BACKWARD_MESSAGE, ALIKE, ALWAYS, FREED, ArrayOps, Function, GradientSummary, _ndarray, _record_as_sent
-from .grad_mode import _WalkModes, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, user_code_mode
+from .function import _SECOND_BACKWARD_MESSAGE, ALIKE, ALWAYS, FREED, ArrayOps, Function, _ndarray
+from .grad_mode import _WalkModes, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .in_place import _inputs_as_recorded, mark_changed_in_place, mark_changed_in_place_all
 from .in_place import version_of as version_of  # re-exported: importable from here as before
+from .leaves import BATCHED_SIZE, FOLD_COUNT, _as_gradient, _run_hooks, deliver_to_leaves, sum_in_order
+from .records import GradientSummary, _record_as_sent
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -139,6 +141,7 @@ def run_backward(
     wanted, results = _wanted_by_grad(inputs), [None] * len(inputs or ())
     handed_out = {id(root_grad._data) for root_grad in root_grads}  # arrays the caller may still hold
     pending, heap = _start(roots, root_grads, create_graph)
+    waiting: dict = {}  # leaf -> its small gradients, once it has two (see leaves.py)
     floor, last_change, limit = _pruning_floor(wanted), in_place._last_change, RECORD_LIMIT
     record, visit = _record_gradients, bool(wanted) or _nodes_watched
     trusted = not _verify_exact_rules
@@ -190,9 +193,20 @@ def run_backward(
                     sent[index] = grad
                 elif record and data.size > limit:  # too large to record as it is
                     sent = sent or list(grads)
-                key = tensor._ctx or tensor
+                key = tensor._ctx
+                if key is None:  # a leaf
+                    parts = waiting.get(tensor)
+                    if parts is not None:  # its small gradients wait in a list, summed once after the walk (leaves.py)
+                        parts.append(grad)
+                        if len(parts) == FOLD_COUNT:
+                            parts[:] = [sum_in_order(parts)]
+                        continue
+                    key = tensor
                 previous = newest_grad if key is newest else pending.get(key)
                 if previous is not None:  # never in place: either may also be a record or another edge's gradient
+                    if key is tensor and type(grad) is _ndarray and grad.size <= BATCHED_SIZE:  # a leaf's second
+                        waiting[tensor] = [pending.pop(tensor), grad]
+                        continue
                     total = previous + grad
                     grad = total if type(total) is grad_type else np.asarray(total)  # 0-d sums give scalars
                     if key is newest:
@@ -206,7 +220,7 @@ def run_backward(
                 pending[key] = grad
             if record:  # what drawings read
                 _record_as_sent(node, g, sent or grads, sent is not None, node_inputs, limit, shared)
-        _deliver_to_leaves(pending, wanted, results, inputs is None, create_graph, handed_out)
+        deliver_to_leaves(pending, waiting, wanted, results, inputs is None, create_graph, handed_out)
     return results if inputs is not None else None
 
 
@@ -271,24 +285,6 @@ def _wanted_by_grad(inputs: Optional[Sequence["Tensor"]]) -> dict:
     return wanted
 
 
-def _as_gradient(value: Any, like: "Tensor", name: str) -> "Tensor":
-    grad = value if isinstance(value, type(like)) else type(like)(value, dtype=like.dtype)
-    if grad.shape != like.shape:
-        raise ValueError(f"{name} has shape {grad.shape} but the output has shape {like.shape}")
-    return grad
-
-
-def _run_hooks(hooks: list, like: "Tensor", grad: Any, create_graph: bool) -> Any:
-    """Call each hook with the gradient as a Tensor; a returned value replaces it."""
-    tensor = grad if create_graph else like._make(grad, None, False)
-    with user_code_mode(create_graph):
-        for hook in hooks:
-            replaced = hook(tensor)
-            if replaced is not None:
-                tensor = _as_gradient(replaced, tensor, "a hook's return value")
-    return tensor if create_graph else tensor.data
-
-
 def _visit_tensor(node: Function, grad_output: Any, wanted: dict, results: list, create_graph: bool,
                   handed_out: set) -> Any:
     """The gradient of a node's output is complete: run its tensor hooks, retain it, hand it to grad()."""
@@ -330,60 +326,6 @@ def _to_input_gradient(grad: Any, tensor: "Tensor", node: Function, xp: Any, dec
             ) from None
     if grad.dtype != tensor.dtype:
         grad = grad.cast(tensor.dtype) if xp.records_graph else grad.astype(tensor.dtype)
-    return grad
-
-
-def _deliver_to_leaves(pending: dict, wanted: dict, results: list, accumulate: bool, create_graph: bool,
-                       handed_out: set) -> None:
-    """After the walk, what is left in ``pending`` are the leaves' gradients (and roots that are leaves)."""
-    for tensor, grad in pending.items():
-        if tensor in wanted or tensor._hooks is not None or create_graph:
-            _deliver_to_leaf(tensor, grad, wanted, results, accumulate, create_graph, handed_out)
-        elif accumulate and tensor.requires_grad:  # tensor.grad += grad, the common case inline
-            old = tensor.grad
-            if old is not None:
-                tensor.grad = tensor._make(old._data + grad, None, False)
-            else:
-                tensor.grad = tensor._make(_adoptable(grad, tensor._data.dtype, handed_out), None, False)
-
-
-def _deliver_to_leaf(tensor: Any, grad: Any, wanted: dict, results: list, accumulate: bool, create_graph: bool,
-                     handed_out: set) -> None:
-    """A leaf's gradient is complete: hand it to grad(), or add it into ``.grad``."""
-    if tensor in wanted:
-        if tensor._hooks:  # leaf hooks run under grad() as under backward()
-            grad = _run_hooks(tensor._hooks, tensor, grad, create_graph)
-        value = grad if create_graph else tensor._make(grad, None, False)
-        for index in wanted[tensor]:
-            results[index] = value
-    elif accumulate and tensor.requires_grad:
-        _accumulate_leaf(tensor, grad, create_graph, handed_out)
-
-
-def _accumulate_leaf(tensor: "Tensor", grad: Any, create_graph: bool, handed_out: set) -> None:
-    """``tensor.grad += grad`` after the tensor's hooks.
-
-    A first gradient is adopted without a copy when nothing else can see its
-    memory (a writable array of its own, not given to another leaf or passed
-    in by the caller); otherwise it is copied, so that changing one ``.grad``
-    in place never changes another.
-    """
-    if tensor._hooks:
-        grad = _run_hooks(tensor._hooks, tensor, grad, create_graph)
-    if create_graph:
-        tensor.grad = grad if tensor.grad is None else tensor.grad + grad
-    elif tensor.grad is None:
-        tensor.grad = tensor._make(_adoptable(grad, tensor._data.dtype, handed_out), None, False)
-    else:
-        tensor.grad = tensor._make(tensor.grad._data + grad, None, False)
-
-
-def _adoptable(grad: np.ndarray, dtype: np.dtype, handed_out: set) -> np.ndarray:
-    """``grad`` itself if a leaf's ``.grad`` may own it, else a copy (in ``dtype``); remembered in ``handed_out``."""
-    flags = grad.flags
-    if not (flags.owndata and flags.writeable) or id(grad) in handed_out or grad.dtype != dtype:
-        grad = np.array(grad, dtype=dtype, copy=True)
-    handed_out.add(id(grad))
     return grad
 
 

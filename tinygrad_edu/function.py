@@ -14,10 +14,9 @@ Tensor: it builds tensors through the inputs' own ``_make``.
 """
 from __future__ import annotations
 
+import functools
 import itertools
-import math
-import weakref
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, NamedTuple, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Optional
 
 import numpy as np
 
@@ -32,7 +31,8 @@ __all__ = ["ALIKE", "ALWAYS", "FREED", "NEVER", "ArrayOps", "Function"]
 # Function.exact_rule: when an op's rule returns gradients already shaped and typed like its inputs.
 NEVER, ALWAYS, ALIKE = "never", "always", "alike"
 
-_next_sequence = itertools.count().__next__  # creation order of nodes: a node is newer than its inputs
+_sequence = itertools.count()  # creation order of nodes: a node is newer than its inputs
+_next_sequence = _sequence.__next__
 
 
 class _Freed:
@@ -138,7 +138,9 @@ class Function:
     [12.0]
 
     ``forward`` receives the inputs' NumPy arrays (and keyword arguments) and
-    returns an array.  ``backward`` receives the output gradient as a Tensor and
+    returns an array.  A built-in op whose forward is one NumPy ufunc on its
+    inputs names it instead (``forward = np.tanh``): ``apply`` then calls the
+    ufunc directly, without a Python frame (about 4% of a small op).  ``backward`` receives the output gradient as a Tensor and
     returns one gradient per input (a Tensor, an array or ``None``), in order.
     Both may be plain methods or ``@staticmethod``s taking ``ctx`` (PyTorch's
     form).  Arguments of ``apply`` that are not Tensors (numbers, tuples, None)
@@ -183,6 +185,7 @@ class Function:
     sequence: int              # creation number: larger than every input's node
     _grad_output: Any          # what backward recorded (see the properties below)
     _grads_to_inputs: Any
+    _ufunc: Any = None         # the NumPy ufunc that is the forward, for ops that say ``forward = np.some_ufunc``
     hooks: Any = None          # hooks registered on the (non-leaf) output Tensor
     retained: Any = None       # weak reference to the output Tensor after retain_grad()
     created_at: Any = None     # (filename, lineno, function) of user code, in detect_anomaly
@@ -193,11 +196,19 @@ class Function:
             cls.op_name = cls.__name__.lower()
         if "exact_rule" not in cls.__dict__ and not {"forward", "vjp", "backward"}.isdisjoint(cls.__dict__):
             cls.exact_rule = NEVER  # a subclass with a forward or rule of its own is checked unless it says otherwise
+        forward = cls.__dict__.get("forward")
+        if isinstance(forward, np.ufunc):  # forward = np.tanh: what apply calls, and a method for everyone else
+            cls._ufunc = forward
+            cls.forward = _ufunc_forward(forward)
+        elif forward is not None:
+            cls._ufunc = None  # a forward of its own, so not the ufunc of a class it extends
         if "apply" not in cls.__dict__:
             cls.apply = _apply_for(cls)
 
-    def forward(ctx, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:  # noqa: N805
+    def _no_forward(ctx, *arrays: np.ndarray, **kwargs: Any) -> np.ndarray:  # noqa: N805
         raise NotImplementedError(f"{type(ctx).__name__} must define forward(ctx, *arrays)")
+
+    forward: Any = _no_forward  # a method forward(ctx, *arrays, **kwargs), or a NumPy ufunc (see above)
 
     def backward(ctx, grad_output: "Tensor") -> Any:  # noqa: N805
         raise NotImplementedError(f"{type(ctx).__name__} must define backward(ctx, grad_output)")
@@ -303,7 +314,7 @@ def _apply_for(cls: Any) -> Any:
         """
         if anomaly._anomaly_enabled:
             return anomaly._apply_checked(cls, inputs, kwargs)
-        ctx = _new_object(cls)
+        ctx = new_node()
         ctx.inputs = inputs
         ctx.saved = ()
         count = len(inputs)
@@ -324,9 +335,9 @@ def _apply_for(cls: Any) -> Any:
             if kwargs:
                 output_data = cls.forward(ctx, *arrays, **kwargs)
             elif count == 2:
-                output_data = cls.forward(ctx, first, second)
+                output_data = cls.forward(ctx, first, second) if ufunc is None else ufunc(first, second)
             elif count == 1:
-                output_data = cls.forward(ctx, first)
+                output_data = cls.forward(ctx, first) if ufunc is None else ufunc(first)
             else:
                 output_data = cls.forward(ctx, *arrays)
         except (ValueError, IndexError, TypeError) as error:
@@ -354,16 +365,30 @@ def _apply_for(cls: Any) -> Any:
                 ctx.needs_input_grad = needs
                 ctx.input_data = arrays
                 ctx.output_data = output_data
-                ctx.sequence = _next_sequence()
-                return inputs[0]._make(output_data, ctx, True)
+                ctx.sequence = next(_sequence)
+                return inputs[0]._output(output_data, ctx)
         return inputs[0]._make(output_data, None, False)
 
+    ufunc = cls._ufunc
+    # Calling the class makes a node faster than object.__new__(cls) does, where the class has no __new__ or
+    # __init__ of its own (a custom op may have one that wants arguments).
+    new_node = cls if cls.__new__ is object.__new__ and cls.__init__ is object.__init__ else \
+        functools.partial(_new_object, cls)
     apply.__code__ = apply.__code__.replace()  # a copy: its own specialization caches
     apply.__qualname__ = f"{cls.__qualname__}.apply"
     return staticmethod(apply)
 
 
 Function.apply = _apply_for(Function)
+
+
+def _ufunc_forward(ufunc: np.ufunc) -> Any:
+    """``forward(ctx, *arrays)`` of an op that says ``forward = ufunc``, for the callers other than ``apply``."""
+    def forward(ctx: Function, *arrays: np.ndarray) -> np.ndarray:
+        return ufunc(*arrays)
+
+    forward.__qualname__ = forward.__name__ = ufunc.__name__
+    return forward
 
 
 class _Shown(tuple):
@@ -423,56 +448,6 @@ def _named_error(ctx: Function, error: Exception) -> Exception:
     named = type(error)(text)
     named._named = True  # type: ignore[attr-defined]
     return named
-
-
-# ---------------------------------------------------------------- what backward records for drawings
-
-class GradientSummary(NamedTuple):
-    """What a graph node remembers of a large gradient after backward: its norm, shape and dtype."""
-
-    norm: float
-    shape: tuple
-    dtype: np.dtype
-
-    def __repr__(self) -> str:
-        return f"GradientSummary(norm={self.norm:.4g}, shape={self.shape}, dtype={self.dtype})"
-
-
-def _record_as_sent(node: Function, g: Any, sent: Sequence[Any], changed: bool, node_inputs: tuple, limit: int,
-                    shared: dict) -> None:
-    """Keep what a node received and sent for drawings (`Function.grad_output`, `Function.grads_to_inputs`),
-    a large gradient into an intermediate as its `GradientSummary`, so the graph holds no large gradients.
-
-    ``changed``: the walk reshaped or cast some of what the rule returned, or some gradient is large;
-    otherwise the rule's own values are kept as they are.  A summary sent into a node waits in
-    ``shared`` (by a weak reference to the gradient, which it does not keep alive); the node reuses
-    it if it received that very gradient.
-    """
-    if not changed and node.output_data.size <= limit:
-        node._grad_output, node._grads_to_inputs = g, sent
-        return
-    records: list = []
-    for tensor, grad in zip(node_inputs, sent):
-        if grad is None or not tensor.requires_grad:
-            records.append(None)
-        elif tensor._ctx is None or tensor._data.size <= limit:
-            records.append(grad)
-        else:
-            summary = _summary(grad)
-            shared[tensor._ctx] = (weakref.ref(grad), summary)
-            records.append(summary)
-    if node.output_data.size <= limit:
-        node._grad_output = g
-    else:
-        waiting = shared.pop(node, None)
-        node._grad_output = waiting[1] if waiting is not None and waiting[0]() is g else _summary(g)
-    node._grads_to_inputs = tuple(records)
-
-
-def _summary(value: Any) -> GradientSummary:
-    data = value if type(value) is _ndarray else value.data
-    flat = data.ravel(order="K")  # a view, no copy, for any permutation of a contiguous array (conv's NHWC gradients)
-    return GradientSummary(math.sqrt(float(np.dot(flat, flat))), data.shape, data.dtype)
 
 
 _SECOND_BACKWARD_MESSAGE = (

@@ -186,6 +186,15 @@ class Tensor(ElementwiseMethods, TranscendentalMethods, ReduceMethods, MovementM
         tensor._hooks = None
         return tensor
 
+    def _output(self, data: np.ndarray, ctx: Any) -> "Tensor":
+        """``_make(data, ctx, True)`` for `Function.apply`: a method call, which Python specializes, unlike a staticmethod's."""
+        tensor = _new_tensor(Tensor)
+        tensor._data = data
+        tensor.grad = None
+        tensor.requires_grad = True
+        tensor._ctx = ctx
+        tensor._hooks = None
+        return tensor
 
     # ------------------------------------------------------------ attributes and conversion
 
@@ -237,19 +246,11 @@ class Tensor(ElementwiseMethods, TranscendentalMethods, ReduceMethods, MovementM
         """The number of elements."""
         return self.data.size
 
-    def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied)."""
-        return self.data
-
     def item(self) -> Any:
         """The single value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ValueError(f"item(): only a one-element tensor converts to a number, this one has shape {self.shape}")
         return self.data.item()
-
-    def tolist(self) -> Any:
-        """The values as (nested) Python lists."""
-        return self.data.tolist()
 
     def float(self) -> "Tensor":
         """Cast to float32."""

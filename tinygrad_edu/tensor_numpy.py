@@ -15,9 +15,17 @@ __all__ = ["NumpyInteropMethods"]
 
 
 class NumpyInteropMethods:
-    """``__array__`` and ``__array_ufunc__``: Tensor inherits them."""
+    """``numpy()``, ``tolist()``, ``__array__`` and ``__array_ufunc__``: Tensor inherits them."""
 
     __slots__ = ()  # Tensor keeps its fixed slots: no base may add a __dict__
+
+    def numpy(self: Tensor) -> np.ndarray:
+        """The underlying array (shared, not copied)."""
+        return self.data
+
+    def tolist(self: Tensor) -> Any:
+        """The values as (nested) Python lists."""
+        return self.data.tolist()
 
     def __array__(self: Tensor, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return self.data if dtype is None else self.data.astype(dtype)

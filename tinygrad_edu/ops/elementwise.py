@@ -49,8 +49,7 @@ class Add(Function):
 
     exact_rule = ALIKE
 
-    def forward(ctx, a, b):
-        return a + b
+    forward = np.add
 
     def vjp(ctx, xp, g, out, a, b):
         return g, g
@@ -61,8 +60,7 @@ class Sub(Function):
 
     exact_rule = ALIKE
 
-    def forward(ctx, a, b):
-        return a - b
+    forward = np.subtract
 
     def vjp(ctx, xp, g, out, a, b):
         return g, (-g if ctx.needs_input_grad[1] else None)
@@ -73,8 +71,7 @@ class Mul(Function):
 
     exact_rule = ALIKE
 
-    def forward(ctx, a, b):
-        return a * b
+    forward = np.multiply
 
     def vjp(ctx, xp, g, out, a, b):
         needs_a, needs_b = ctx.needs_input_grad
@@ -86,8 +83,7 @@ class Div(Function):
 
     exact_rule = ALIKE
 
-    def forward(ctx, a, b):
-        return a / b
+    forward = np.divide
 
     def vjp(ctx, xp, g, out, a, b):
         grad_a = g / b
@@ -133,8 +129,7 @@ class Neg(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return -a
+    forward = np.negative
 
     def vjp(ctx, xp, g, out, a):
         return -g
@@ -145,8 +140,7 @@ class Exp(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.exp(a)
+    forward = np.exp
 
     def vjp(ctx, xp, g, out, a):
         return g * out
@@ -157,8 +151,7 @@ class Log(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.log(a)
+    forward = np.log
 
     def vjp(ctx, xp, g, out, a):
         return g / a
@@ -169,8 +162,7 @@ class Sqrt(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.sqrt(a)
+    forward = np.sqrt
 
     def vjp(ctx, xp, g, out, a):
         return g / (out * 2)
@@ -181,8 +173,7 @@ class Abs(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.abs(a)
+    forward = np.abs
 
     def vjp(ctx, xp, g, out, a):
         return g * np.sign(ctx.inputs[0].data)
@@ -233,8 +224,7 @@ class Tanh(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.tanh(a)
+    forward = np.tanh
 
     def vjp(ctx, xp, g, out, a):
         return g * (xp.constant(1, out.dtype) - out * out)
@@ -257,8 +247,7 @@ class Maximum(Function):
 
     exact_rule = ALIKE
 
-    def forward(ctx, a, b):
-        return np.maximum(a, b)
+    forward = np.maximum
 
     def vjp(ctx, xp, g, out, a, b):
         first, second = ctx.inputs[0].data, ctx.inputs[1].data
@@ -271,8 +260,7 @@ class Minimum(Function):
 
     exact_rule = ALIKE
 
-    def forward(ctx, a, b):
-        return np.minimum(a, b)
+    forward = np.minimum
 
     def vjp(ctx, xp, g, out, a, b):
         first, second = ctx.inputs[0].data, ctx.inputs[1].data

@@ -32,8 +32,7 @@ class Sin(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.sin(a)
+    forward = np.sin
 
     def vjp(ctx, xp, g, out, a):
         return g * xp.apply(Cos, a)
@@ -44,8 +43,7 @@ class Cos(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.cos(a)
+    forward = np.cos
 
     def vjp(ctx, xp, g, out, a):
         return -(g * xp.apply(Sin, a))
@@ -56,8 +54,7 @@ class Tan(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.tan(a)
+    forward = np.tan
 
     def vjp(ctx, xp, g, out, a):
         return g * (out * out + 1)
@@ -68,8 +65,7 @@ class Sinh(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.sinh(a)
+    forward = np.sinh
 
     def vjp(ctx, xp, g, out, a):
         return g * xp.apply(Cosh, a)
@@ -80,8 +76,7 @@ class Cosh(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.cosh(a)
+    forward = np.cosh
 
     def vjp(ctx, xp, g, out, a):
         return g * xp.apply(Sinh, a)
@@ -92,8 +87,7 @@ class Asin(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.arcsin(a)
+    forward = np.arcsin
 
     def vjp(ctx, xp, g, out, a):
         return g * (1 - a * a) ** -0.5
@@ -104,8 +98,7 @@ class Acos(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.arccos(a)
+    forward = np.arccos
 
     def vjp(ctx, xp, g, out, a):
         return -(g * (1 - a * a) ** -0.5)
@@ -116,8 +109,7 @@ class Atan(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.arctan(a)
+    forward = np.arctan
 
     def vjp(ctx, xp, g, out, a):
         return g / (a * a + 1)
@@ -128,8 +120,7 @@ class Asinh(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.arcsinh(a)
+    forward = np.arcsinh
 
     def vjp(ctx, xp, g, out, a):
         return g * (a * a + 1) ** -0.5
@@ -140,8 +131,7 @@ class Acosh(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.arccosh(a)
+    forward = np.arccosh
 
     def vjp(ctx, xp, g, out, a):
         return g * (a * a - 1) ** -0.5
@@ -152,8 +142,7 @@ class Atanh(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.arctanh(a)
+    forward = np.arctanh
 
     def vjp(ctx, xp, g, out, a):
         return g / (1 - a * a)
@@ -164,8 +153,7 @@ class Log1p(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.log1p(a)
+    forward = np.log1p
 
     def vjp(ctx, xp, g, out, a):
         return g / (a + 1)
@@ -176,8 +164,7 @@ class Expm1(Function):
 
     exact_rule = ALWAYS
 
-    def forward(ctx, a):
-        return np.expm1(a)
+    forward = np.expm1
 
     def vjp(ctx, xp, g, out, a):
         return g * (out + 1)
