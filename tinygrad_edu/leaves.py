@@ -1,8 +1,8 @@
 """The end of a backward pass: each leaf's gradients added up, its hooks run, the sum put into ``.grad``.
 
 A leaf (a Tensor made by the user, such as a weight) may be used by many ops, and so
-receive many gradients.  The walk (`autograd.run_backward`) keeps a leaf's small
-gradients in a list as they come and adds them up here, after the walk, in one
+receive many gradients.  From a leaf's second gradient on, the walk (`autograd.run_backward`)
+keeps its small gradients in a list as they come and adds them up here, after the walk, in one
 NumPy call (`sum_in_order`): one call per leaf instead of one per use, and
 the same bits as adding them one at a time.  Large gradients are added as they
 come (so a weight used many times never holds more than one extra copy).
